@@ -1,0 +1,40 @@
+"""abis matcher: exact fused multi-finger and face matching over a FAISS gallery.
+
+A pure library (numpy and faiss only): templates -> validation and quality -> index ->
+candidates from the eligible part of the gallery -> fused scores -> decision at a threshold.
+"""
+
+from ._config import FINGER_POSITIONS, MatcherConfig
+from ._eligibility import Eligibility, EntryMeta
+from ._exceptions import (
+    DuplicateEntryError,
+    MatcherError,
+    TemplateError,
+    TemplateProblem,
+    UnknownEntryError,
+)
+from ._gallery import Gallery
+from ._scoring import Comparison, Hit, Modality, SearchOutcome, compare
+from ._templates import QualityReport, Templates, assess, validate
+
+__all__ = [
+    "FINGER_POSITIONS",
+    "Comparison",
+    "DuplicateEntryError",
+    "Eligibility",
+    "EntryMeta",
+    "Gallery",
+    "Hit",
+    "MatcherConfig",
+    "MatcherError",
+    "Modality",
+    "QualityReport",
+    "SearchOutcome",
+    "TemplateError",
+    "TemplateProblem",
+    "Templates",
+    "UnknownEntryError",
+    "assess",
+    "compare",
+    "validate",
+]

@@ -1,0 +1,41 @@
+"""The FastAPI application: routes, problem handlers, middleware, and the runtime's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api import problems
+from service.api.middleware import BodyLimit, RequestContext
+from service.api.routes import datasets, health, problem_types, transmissions
+from service.runtime import Runtime
+from service.settings import Settings
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """The app; builds its runtime at startup unless one is given (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime or Runtime.build(settings)
+        app.state.runtime = own
+        own.start()
+        try:
+            yield
+        finally:
+            own.stop()
+
+    app = FastAPI(
+        title="abis",
+        version="0.1.0",
+        summary="Eurodac-style biometric matching service (synthetic data only)",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for module in (transmissions, datasets, health, problem_types):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
+    return app

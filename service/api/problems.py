@@ -1,0 +1,119 @@
+"""The one place where errors become RFC 9457 `application/problem+json` responses.
+
+Problem types are relative URIs (`/problems/<slug>`) that this service documents itself.
+Validation errors never echo the submitted values: they may be personal data or templates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service import errors
+from service.errors import ServiceError
+
+PROBLEM_JSON = "application/problem+json"
+_log = structlog.get_logger(__name__)
+
+#: Every problem type the service answers with, and what the caller should do about it.
+CATALOGUE: dict[str, tuple[int, str, str]] = {
+    cls.slug: (cls.status, cls.title, (cls.__doc__ or "").strip())
+    for cls in (
+        errors.Unauthenticated,
+        errors.Forbidden,
+        errors.CategoryNotAllowed,
+        errors.NotFound,
+        errors.DuplicateReferenceNumber,
+        errors.PayloadTooLarge,
+        errors.InvalidInput,
+        errors.InvalidTemplate,
+        errors.RuleViolation,
+        errors.InsufficientQuality,
+        errors.NotReady,
+        errors.ServiceError,
+    )
+} | {
+    "validation": (422, "Request does not match the schema", "See `errors` for each field."),
+    "http": (400, "HTTP error", "A protocol-level error (unknown route, wrong method...)."),
+}
+
+
+def problem_body(
+    status: int, slug: str, title: str, detail: str | None, instance: str, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
+
+
+def error_body(error: ServiceError, instance: str) -> dict[str, Any]:
+    return problem_body(
+        error.status, error.slug, error.title, error.detail, instance, **error.context
+    )
+
+
+def problem_response(
+    status: int, slug: str, title: str, detail: str | None, request: Request, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, slug, title, detail, request.url.path, **extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _service_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ServiceError)
+    if error.status >= 500:
+        _log.error("service_error", problem=error.slug)
+        detail = "an internal error occurred; it has been logged"
+        return problem_response(error.status, error.slug, error.title, detail, request)
+    return JSONResponse(
+        error_body(error, request.url.path), status_code=error.status, media_type=PROBLEM_JSON,
+        headers={"WWW-Authenticate": "Bearer"} if error.status == 401 else None,
+    )
+
+
+def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    fields = [
+        {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
+        for item in error.errors()
+    ]
+    return problem_response(
+        422,
+        "validation",
+        "Request does not match the schema",
+        f"{len(fields)} field(s) are invalid",
+        request,
+        errors=fields,
+    )
+
+
+def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return problem_response(error.status_code, "http", str(error.detail), None, request)
+
+
+def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    # Never leak repr(error): it may hold personal data. The log has the traceback.
+    _log.exception("unhandled_error", error_type=type(error).__name__)
+    return problem_response(
+        500, "internal", "Internal error", "an internal error occurred; it has been logged", request
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

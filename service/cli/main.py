@@ -1,0 +1,135 @@
+"""The `abis` command: serve, API keys, sample transmissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Annotated
+
+import orjson
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas.codes import Category, Role
+from service.errors import ServiceError
+from service.settings import Settings
+
+app = typer.Typer(help="abis: Eurodac-style biometric matching (synthetic data only).",
+                  no_args_is_help=True)
+keys_app = typer.Typer(help="API keys of access points.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve() -> None:
+    """Run the HTTP service with the ABIS_* settings."""
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.logging_setup import configure_logging
+    from service.runtime import Runtime
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    try:
+        # Build the runtime before the port opens, so configuration errors stop us first.
+        runtime = Runtime.build(settings)
+    except ServiceError as error:
+        _fail(error.detail)
+        return
+    application = create_app(settings, runtime)
+    if runtime.master.is_dev:
+        typer.secho(
+            "*** DEV MODE: generated development master key at "
+            f"{settings.effective_master_key_file}; never use it for real data ***",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # our RequestContext logs without client addresses
+        server_header=False,
+        log_config=None,
+    )
+
+
+def _sessions() -> sessionmaker[Session]:
+    from service.store.database import create_schema, make_engine, make_sessions
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    return make_sessions(engine)
+
+
+@keys_app.command("create")
+def keys_create(
+    member_state: Annotated[str, typer.Option(help="Member State code, or EU")],
+    role: Annotated[Role, typer.Option()],
+    unit: Annotated[str, typer.Option(help="Unit or access point name")] = "",
+    label: Annotated[str, typer.Option()] = "",
+    expires_in_days: Annotated[int | None, typer.Option(min=1)] = None,
+) -> None:
+    """Create a key; prints it once, alone on stdout."""
+    from service.auth import issue_key
+
+    now = dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    sessions = _sessions()
+    try:
+        with sessions.begin() as session:
+            issued = issue_key(session, member_state=member_state.upper(), role=role, unit=unit,
+                               label=label, expires_at=expires, now=now)
+    except ServiceError as error:
+        _fail(error.detail)
+        return
+    typer.secho(f"created key {issued.key_id} ({member_state.upper()}, {role.value})", err=True)
+    sys.stdout.write(issued.key + "\n")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (ids and owners; never secrets)."""
+    from service.auth import list_keys
+
+    with _sessions()() as session:
+        for row in list_keys(session):
+            state = "revoked" if row.revoked_at else "active"
+            typer.echo(f"{row.id}\t{row.member_state}\t{row.role}\t{row.unit}\t{state}\t"
+                       f"expires={row.expires_at or '-'}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by id."""
+    from service.auth import revoke_key
+
+    with _sessions().begin() as session:
+        if not revoke_key(session, key_id, dt.datetime.now(dt.UTC)):
+            _fail(f"no active key {key_id}")
+    typer.echo(f"revoked {key_id}", err=True)
+
+
+@app.command()
+def sample(
+    member_state: Annotated[str, typer.Option(help="Sender's Member State code")] = "IT",
+    category: Annotated[int, typer.Option(min=0, max=9)] = 2,
+    person: Annotated[int, typer.Option(help="Synthetic person seed: same seed, same person")] = 1,
+    capture: Annotated[int, typer.Option(help="Which encounter: captures vary")] = 1,
+) -> None:
+    """Print a valid synthetic transmission body (JSON) for curl."""
+    from service.synth.sample import sample_transmission
+
+    settings = Settings()
+    body = sample_transmission(person_seed=person, capture=capture,
+                               member_state=member_state.upper(), category=Category(category),
+                               finger_dim=settings.finger_dim, face_dim=settings.face_dim)
+    sys.stdout.write(orjson.dumps(body).decode() + "\n")

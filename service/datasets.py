@@ -1,0 +1,42 @@
+"""Reading a stored dataset back: the Member State of origin only (Art 40)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from schemas.dataset import DatasetView
+from schemas.transmission import Event, Person
+from service.auth import Caller
+from service.clock import as_utc
+from service.errors import NotFound
+from service.runtime import Runtime
+from service.store.models import DatasetRow
+from service.transmission.stored import open_payload
+
+
+def read_dataset(runtime: Runtime, reference_number: str, caller: Caller) -> DatasetView:
+    """Another Member State's dataset answers as a missing one does: existence must not leak."""
+    with runtime.sessions() as session:
+        row = session.scalar(
+            select(DatasetRow).where(DatasetRow.reference_number == reference_number)
+        )
+        if row is None or row.member_state != caller.member_state:
+            raise NotFound(f"no dataset {reference_number} of {caller.member_state}")
+        payload = open_payload(runtime.master, row)
+    details = payload.details
+    return DatasetView(
+        reference_number=row.reference_number,
+        member_state=row.member_state,
+        category=row.category,
+        person=Person.model_validate(details["person"]),
+        event=None if details["event"] is None else Event.model_validate(details["event"]),
+        taken_at=details["taken_at"],
+        transmitted_at=as_utc(row.transmitted_at),
+        retention_until=row.retention_until,
+        operator_user_id=details["operator_user_id"],
+        admission_decision=details.get("admission_decision"),
+        finger_positions=sorted(payload.fingers),
+        has_face=payload.face is not None,
+        marked=row.marked,
+        sequence_id=row.sequence_id,
+    )

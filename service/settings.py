@@ -1,0 +1,49 @@
+"""Service settings: one class, read from ABIS_* environment variables, injected everywhere."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets are never defaults: see `service.crypto.keyfile`."""
+
+    model_config = SettingsConfigDict(env_prefix="ABIS_", frozen=True)
+
+    dev: bool = Field(
+        default=False,
+        description="Development mode: generate a DEV master key in the data directory if none.",
+    )
+    data_dir: Path = Path("abis-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory."
+    )
+    master_key_file: Path | None = None
+    master_key: str | None = Field(default=None, description="Base64 of 32 bytes (else the file).")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    finger_dim: int = Field(default=128, ge=2, le=4096)
+    face_dim: int = Field(default=512, ge=2, le=4096)
+    finger_threshold: float = 0.5
+    face_threshold: float = 0.35
+    min_quality: float = Field(default=0.3, gt=0)
+
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    batch_max: int = Field(default=64, ge=1, description="Most transmissions in one batch.")
+    clock_skew_seconds: int = Field(default=300, ge=0)
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'abis.db').resolve()}"
+
+    @cached_property
+    def effective_master_key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / "dev-master.key"

@@ -1,0 +1,1 @@
+"""Synthetic persons and their captures: no real biometrics, ever."""

@@ -1,0 +1,1 @@
+"""The transmission use case: prepare (check, decode, seal), compare in batches, answer."""

@@ -1,0 +1,276 @@
+"""Compare a batch of prepared transmissions with the gallery and with each other, store the
+ones whose category is stored, link sequences, record hits, then add them to the index.
+
+Order of writes: one database transaction for the whole batch, then the index. A crash before
+the commit loses only unacknowledged work; a crash after it leaves datasets the index lacks,
+which the startup rebuild adds back (the store is the source of truth).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import matcher
+from service.clock import as_utc
+from service.crypto import MasterKey
+from service.errors import DuplicateReferenceNumber
+from service.rules.categories import category_of_group
+from service.store.models import DatasetRow, HitRow
+from service.transmission.eligibility import admits, member_state_index
+from service.transmission.outcome import MatchedDataset, TransmissionOutcome
+from service.transmission.prepare import PreparedTransmission
+from service.transmission.stored import open_details
+
+_log = structlog.get_logger(__name__)
+_IN_CHUNK = 500  # SQLite allows 999 bound parameters by default
+
+
+@dataclass
+class _Candidate:
+    """A hit before it is written: the matched row and how it matched."""
+
+    row: DatasetRow
+    score: float
+    modality: str
+    fingers_compared: int
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class _Pending:
+    """A dataset of this batch already inserted, which later ones are compared with."""
+
+    job: PreparedTransmission
+    row: DatasetRow
+    meta: matcher.EntryMeta
+
+
+def entry_meta(row: DatasetRow) -> matcher.EntryMeta:
+    return matcher.EntryMeta(
+        group=row.gallery_group,
+        member_state=member_state_index(row.member_state),
+        marked=row.marked,
+    )
+
+
+class BatchProcessor:
+    def __init__(
+        self, sessions: sessionmaker[Session], gallery: matcher.Gallery, master: MasterKey
+    ) -> None:
+        self._sessions = sessions
+        self._gallery = gallery
+        self._master = master
+
+    def __call__(
+        self, jobs: Sequence[PreparedTransmission]
+    ) -> list[TransmissionOutcome | BaseException]:
+        try:
+            return self._together(jobs)
+        except Exception:
+            if len(jobs) == 1:
+                raise
+            # Something in the shared transaction failed: retry one by one so that only the
+            # transmission at fault fails.
+            _log.warning("batch_retried_singly", size=len(jobs))
+            return [self._one(job) for job in jobs]
+
+    def _one(self, job: PreparedTransmission) -> TransmissionOutcome | BaseException:
+        try:
+            return self._together([job])[0]
+        except Exception as error:
+            return error
+
+    def _together(
+        self, jobs: Sequence[PreparedTransmission]
+    ) -> list[TransmissionOutcome | BaseException]:
+        searching = [job for job in jobs if job.eligibility is not None]
+        found = self._gallery.search_many(
+            [job.templates for job in searching],
+            [job.eligibility for job in searching if job.eligibility is not None],
+        )
+        hits_of = {id(job): outcome.hits for job, outcome in zip(searching, found, strict=True)}
+        results: list[TransmissionOutcome | BaseException] = []
+        pending: list[_Pending] = []
+        with self._sessions.begin() as session:
+            taken = _stored_references(session, [job for job in jobs if job.rule.stored])
+            rows = _rows_by_id(
+                session, {hit.entry_id for hits in hits_of.values() for hit in hits}
+            )
+            for job in jobs:
+                if job.rule.stored and job.reference_number in taken:
+                    results.append(
+                        DuplicateReferenceNumber(
+                            f"a dataset with reference number {job.reference_number} is "
+                            "already stored",
+                            reference_number=job.reference_number,
+                        )
+                    )
+                    continue
+                candidates = [
+                    _Candidate(rows[hit.entry_id], hit.score, hit.modality.value,
+                               hit.fingers_compared)
+                    for hit in hits_of.get(id(job), ())
+                    if hit.entry_id in rows  # erased since the index was searched
+                ]
+                candidates += self._batch_candidates(job, pending)
+                row = self._insert(session, job, candidates) if job.rule.stored else None
+                if row is not None:
+                    assert job.rule.group is not None
+                    taken.add(job.reference_number)
+                    pending.append(_Pending(job, row, entry_meta(row)))
+                results.append(self._record_hits(session, job, row, candidates))
+        for item in pending:
+            self._gallery.add(item.row.id, item.job.templates, item.meta)
+        return results
+
+    def _batch_candidates(
+        self, job: PreparedTransmission, pending: Iterable[_Pending]
+    ) -> list[_Candidate]:
+        """Hits on datasets stored earlier in this batch, which the index does not hold yet."""
+        if job.eligibility is None:
+            return []
+        config = self._gallery.config
+        found = []
+        for earlier in pending:
+            if not admits(job.eligibility, earlier.meta):
+                continue
+            comparison = matcher.compare(job.templates, earlier.job.templates, config)
+            if comparison is None:
+                continue
+            threshold = (
+                config.face_threshold
+                if comparison.modality is matcher.Modality.FACE
+                else config.finger_threshold
+            )
+            if comparison.score >= threshold:
+                found.append(
+                    _Candidate(
+                        earlier.row,
+                        comparison.score,
+                        comparison.modality.value,
+                        comparison.fingers_compared,
+                        earlier.job.request.model_dump(mode="json", include={"taken_at", "event"}),
+                    )
+                )
+        return found
+
+    def _insert(
+        self, session: Session, job: PreparedTransmission, candidates: list[_Candidate]
+    ) -> DatasetRow:
+        sealed = job.sealed
+        assert sealed is not None and job.rule.group is not None
+        assert job.retention_until is not None
+        sequences = {candidate.row.sequence_id for candidate in candidates}
+        row = DatasetRow(
+            reference_number=job.reference_number,
+            member_state=job.member_state,
+            category=int(job.request.category),
+            gallery_group=job.rule.group,
+            transmitted_at=job.transmitted_at,
+            retention_until=job.retention_until,
+            marked=False,
+            sequence_id=min(sequences) if sequences else 0,
+            key_id=sealed.key_id,
+            wrapped_key=sealed.wrapped_key,
+            nonce=sealed.nonce,
+            ciphertext=sealed.ciphertext,
+        )
+        session.add(row)
+        session.flush()
+        if not sequences:
+            row.sequence_id = row.id  # a new person: the sequence is named after its first dataset
+        elif len(sequences) > 1:
+            # The hit joins datasets that were thought to be different people (Art 3(6)).
+            session.execute(
+                update(DatasetRow)
+                .where(DatasetRow.sequence_id.in_(sequences))
+                .values(sequence_id=row.sequence_id)
+            )
+        return row
+
+    def _record_hits(
+        self,
+        session: Session,
+        job: PreparedTransmission,
+        row: DatasetRow | None,
+        candidates: list[_Candidate],
+    ) -> TransmissionOutcome:
+        hit_rows = [
+            HitRow(
+                created_at=job.transmitted_at,
+                probe_dataset_id=None if row is None else row.id,
+                probe_reference_number=job.reference_number,
+                probe_member_state=job.member_state,
+                probe_category=int(job.request.category),
+                matched_dataset_id=candidate.row.id,
+                matched_member_state=candidate.row.member_state,
+                matched_category=int(category_of_group(candidate.row.gallery_group)),
+                score=candidate.score,
+                modality=candidate.modality,
+            )
+            for candidate in candidates
+        ]
+        session.add_all(hit_rows)
+        session.flush()
+        matches = tuple(
+            self._matched(candidate, hit_row.id)
+            for candidate, hit_row in zip(candidates, hit_rows, strict=True)
+        )
+        return TransmissionOutcome(
+            matches=tuple(sorted(matches, key=lambda match: (-match.score, match.dataset_id))),
+            dataset_id=None if row is None else row.id,
+            sequence_id=None if row is None else row.sequence_id,
+        )
+
+    def _matched(self, candidate: _Candidate, hit_id: int) -> MatchedDataset:
+        row = candidate.row
+        details = candidate.details or open_details(self._master, row)
+        event = details.get("event")
+        event_date = dt.date.fromisoformat(event["date"]) if isinstance(event, dict) else None
+        return MatchedDataset(
+            hit_id=hit_id,
+            dataset_id=row.id,
+            reference_number=row.reference_number,
+            member_state=row.member_state,
+            category=category_of_group(row.gallery_group),
+            marked=row.marked,
+            taken_at=dt.datetime.fromisoformat(str(details["taken_at"])),
+            transmitted_at=as_utc(row.transmitted_at),
+            event_date=event_date,
+            score=candidate.score,
+            modality=candidate.modality,
+            fingers_compared=candidate.fingers_compared,
+        )
+
+
+def _chunks(values: list[int] | list[str]) -> Iterable[list[int] | list[str]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _stored_references(session: Session, jobs: list[PreparedTransmission]) -> set[str]:
+    references = sorted({job.reference_number for job in jobs})
+    found: set[str] = set()
+    for chunk in _chunks(references):
+        found.update(
+            session.scalars(
+                select(DatasetRow.reference_number).where(DatasetRow.reference_number.in_(chunk))
+            )
+        )
+    return found
+
+
+def _rows_by_id(session: Session, ids: set[int]) -> dict[int, DatasetRow]:
+    rows: dict[int, DatasetRow] = {}
+    for chunk in _chunks(sorted(ids)):
+        for row in session.scalars(select(DatasetRow).where(DatasetRow.id.in_(chunk))):
+            rows[row.id] = row
+    return rows
+
+
