@@ -15,15 +15,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
+from service.audit.keys import load_audit_keys
+from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
 from service.settings import Settings
 from service.store.database import create_schema, make_engine, make_sessions
 from service.transmission.gallery_loader import load_gallery
-from service.transmission.outcome import TransmissionOutcome
 from service.transmission.pipeline import BatchPipeline
-from service.transmission.prepare import PreparedTransmission
-from service.transmission.process import BatchProcessor
+from service.transmission.process import BatchProcessor, WorkItem, WorkResult
 
 _log = structlog.get_logger(__name__)
 
@@ -45,8 +45,9 @@ class Runtime:
     sessions: sessionmaker[Session]
     master: MasterKey
     gallery: matcher.Gallery
-    pipeline: BatchPipeline[PreparedTransmission, TransmissionOutcome]
-    clock: Clock = field(default_factory=Clock)
+    pipeline: BatchPipeline[WorkItem, WorkResult]
+    audit: AuditTrail | None  # None only in benchmarks that measure the audit's cost
+    clock: Clock
     ready: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -54,9 +55,11 @@ class Runtime:
         return dt.timedelta(seconds=self.settings.clock_skew_seconds)
 
     @classmethod
-    def build(cls, settings: Settings) -> Runtime:
+    def build(cls, settings: Settings, *, audit: bool = True, clock: Clock | None = None
+              ) -> Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         master = load_master_key(settings)
+        keys = load_audit_keys(settings)
         if master.is_dev:
             _log.warning(
                 "DEV_MASTER_KEY",
@@ -67,15 +70,26 @@ class Runtime:
         create_schema(engine)
         sessions = make_sessions(engine)
         gallery = matcher.Gallery(matcher_config(settings))
-        pipeline: BatchPipeline[PreparedTransmission, TransmissionOutcome] = BatchPipeline(
-            BatchProcessor(sessions, gallery, master),
+        clock = clock or Clock()
+        trail = None
+        if audit:
+            trail = AuditTrail(
+                keys,
+                checkpoint_every=settings.audit_checkpoint_every,
+                checkpoint_seconds=settings.audit_checkpoint_seconds,
+            )
+            trail.load_head(sessions)
+        pipeline: BatchPipeline[WorkItem, WorkResult] = BatchPipeline(
+            BatchProcessor(sessions, gallery, master, trail, clock),
             max_batch=settings.batch_max,
-            name="abis-transmissions",
+            name="abis-writer",
         )
-        return cls(settings, engine, sessions, master, gallery, pipeline)
+        return cls(settings, engine, sessions, master, gallery, pipeline, trail, clock)
 
     def start(self) -> None:
-        """Fill the gallery in the background, then start taking transmissions."""
+        """Start the writer (audit events flow from the first request), fill the gallery in the
+        background; transmissions are taken once it is full."""
+        self.pipeline.start()
         threading.Thread(target=self._load, name="abis-gallery-load", daemon=True).start()
 
     def _load(self) -> None:
@@ -84,9 +98,10 @@ class Runtime:
         except Exception:
             _log.exception("gallery_load_failed")
             return
-        self.pipeline.start()
         self.ready.set()
 
     def stop(self) -> None:
         self.pipeline.stop()
+        if self.audit is not None:
+            self.audit.checkpoint_now(self.sessions, self.clock.now())
         self.engine.dispose()

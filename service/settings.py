@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     )
     master_key_file: Path | None = None
     master_key: str | None = Field(default=None, description="Base64 of 32 bytes (else the file).")
+    audit_key_file: Path | None = Field(
+        default=None, description="Ed25519 seed (base64) that signs audit checkpoints."
+    )
+    audit_checkpoint_every: int = Field(default=1000, ge=1, description="Events per checkpoint.")
+    audit_checkpoint_seconds: float = Field(default=60.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -36,6 +41,10 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     batch_max: int = Field(default=64, ge=1, description="Most transmissions in one batch.")
+    bulk_window: int = Field(default=512, ge=1, description="Bulk items in flight per request.")
+    bulk_line_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest line of a bulk (NDJSON) request body."
+    )
     clock_skew_seconds: int = Field(default=300, ge=0)
 
     @cached_property
@@ -47,3 +56,7 @@ class Settings(BaseSettings):
     @cached_property
     def effective_master_key_file(self) -> Path:
         return self.master_key_file or self.data_dir / "dev-master.key"
+
+    @cached_property
+    def effective_audit_key_file(self) -> Path:
+        return self.audit_key_file or self.data_dir / "dev-audit.key"

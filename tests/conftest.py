@@ -56,9 +56,11 @@ def data_dir(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="module")
 def service(database_url: str, data_dir: Path) -> Iterator[RunningService]:
     """A real server (uvicorn, subprocess) on a free port over a fresh database."""
+    from service.audit.keys import generate_audit_key_file
     from service.crypto.master_key import generate_key_file
 
     generate_key_file(data_dir / "master.key")
+    generate_audit_key_file(data_dir / "audit.key")
     running = RunningService(service_env(data_dir, database_url), free_port())
     running.start()
     try:

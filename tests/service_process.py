@@ -26,6 +26,7 @@ def service_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, st
         ABIS_DATA_DIR=str(data_dir),
         ABIS_DATABASE_URL=database_url,
         ABIS_MASTER_KEY_FILE=str(data_dir / "master.key"),
+        ABIS_AUDIT_KEY_FILE=str(data_dir / "audit.key"),
         ABIS_LOG_LEVEL="WARNING",
     )
     env.update(extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -10,16 +11,24 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.problems import PROBLEM_JSON, error_body
-from service.errors import PayloadTooLarge
+from service.audit.events import RequestAudit
+from service.errors import PayloadTooLarge, ServiceError
+from service.runtime import Runtime
+from service.transmission.process import RecordOnly
 
 _log = structlog.get_logger("abis.access")
 
 
 class RequestContext:
-    """Binds a request id to every log line of the request and logs one access line.
+    """Gives each request an id and an audit record, and logs one access line.
 
-    The access line names the route template, never the raw path: paths hold reference
-    numbers. Client addresses are not logged.
+    Every request except the health probes produces exactly one audit event, committed before
+    the response starts: use cases that write their own (transmissions, in the writer's batch)
+    mark it written; for every other request this middleware writes it, and if that fails the
+    client gets a 500 problem instead of an answer that was never recorded.
+
+    The access line names the route template, never the raw path (paths hold reference
+    numbers); client addresses appear only as a keyed hash in the audit event.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -29,22 +38,40 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        runtime: Runtime = scope["app"].state.runtime
         request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        audit = None
+        if runtime.audit is not None and scope["path"] not in _UNAUDITED:
+            client = scope.get("client")
+            client_hash = runtime.audit.keys.fingerprint(client[0].encode()) if client else None
+            audit = RequestAudit(request_id, scope["method"], client_hash)
+        scope.setdefault("state", {}).update(request_id=request_id, audit=audit)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
+        replacement: bytes | None = None  # set when the audit write failed
+
+        async def send_audited(message: Message) -> None:
+            nonlocal status, replacement
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if audit is not None and not audit.written:
+                    audit.route = getattr(scope.get("route"), "path", "unmatched")
+                    if not await _record(runtime, audit, status):
+                        status, replacement = 500, _unrecorded_body(scope)
+                        message = _problem_start(replacement)
                 message["headers"] = [*message.get("headers", []),
                                       (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and replacement is not None:
+                if replacement:  # the problem once, instead of the unrecorded answer
+                    message, replacement = {"type": "http.response.body", "body": replacement}, b""
+                else:
+                    return
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_audited)
         finally:
             route = scope.get("route")
             _log.info(
@@ -55,6 +82,37 @@ class RequestContext:
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
+
+
+_UNAUDITED = frozenset({"/healthz", "/readyz"})  # liveness probes process no data
+
+
+async def _record(runtime: Runtime, audit: RequestAudit, status: int) -> bool:
+    try:
+        await asyncio.wrap_future(runtime.pipeline.submit(RecordOnly(audit, status)))
+    except Exception:
+        _log.exception("audit_write_failed")
+        return False
+    return True
+
+
+def _unrecorded_body(scope: Scope) -> bytes:
+    error = ServiceError("the request could not be recorded in the audit log; nothing was done")
+    body = error_body(error, scope["path"]) | {"detail": error.detail}
+    return orjson.dumps(body)
+
+
+def _problem_start(body: bytes) -> Message:
+    return {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode())],
+    }
+
+
+# Bodies read as a stream of lines, each limited by the route (ABIS_BULK_LINE_BYTES).
+_STREAMED = frozenset({"/v1/bulk/transmissions"})
 
 
 class BodyLimit:
@@ -69,7 +127,7 @@ class BodyLimit:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in _STREAMED:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
@@ -101,6 +159,9 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         error = PayloadTooLarge(f"the request body exceeds {self.limit} bytes")
+        audit = scope.get("state", {}).get("audit")
+        if audit is not None:
+            audit.problem = error.slug
         await send(
             {
                 "type": "http.response.start",

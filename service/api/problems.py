@@ -63,9 +63,17 @@ def error_body(error: ServiceError, instance: str) -> dict[str, Any]:
     )
 
 
+def _note(request: Request, slug: str) -> None:
+    """The audit event of the request names the problem it was answered with."""
+    audit = getattr(request.state, "audit", None)
+    if audit is not None:
+        audit.problem = slug
+
+
 def problem_response(
     status: int, slug: str, title: str, detail: str | None, request: Request, **extra: Any
 ) -> JSONResponse:
+    _note(request, slug)
     body = problem_body(status, slug, title, detail, request.url.path, **extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -73,6 +81,7 @@ def problem_response(
 
 def _service_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ServiceError)
+    _note(request, error.slug)
     if error.status >= 500:
         _log.error("service_error", problem=error.slug)
         detail = "an internal error occurred; it has been logged"

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import orjson
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.codes import Category, Role
+from service.cli import audit as audit_cli
+from service.cli.common import fail, open_sessions
 from service.errors import ServiceError
 from service.settings import Settings
 
@@ -18,11 +19,7 @@ app = typer.Typer(help="abis: Eurodac-style biometric matching (synthetic data o
                   no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of access points.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+app.add_typer(audit_cli.app, name="audit")
 
 
 @app.command()
@@ -40,7 +37,7 @@ def serve() -> None:
         # Build the runtime before the port opens, so configuration errors stop us first.
         runtime = Runtime.build(settings)
     except ServiceError as error:
-        _fail(error.detail)
+        fail(error.detail)
         return
     application = create_app(settings, runtime)
     if runtime.master.is_dev:
@@ -60,16 +57,6 @@ def serve() -> None:
     )
 
 
-def _sessions() -> sessionmaker[Session]:
-    from service.store.database import create_schema, make_engine, make_sessions
-
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    engine = make_engine(settings.effective_database_url)
-    create_schema(engine)
-    return make_sessions(engine)
-
-
 @keys_app.command("create")
 def keys_create(
     member_state: Annotated[str, typer.Option(help="Member State code, or EU")],
@@ -83,13 +70,13 @@ def keys_create(
 
     now = dt.datetime.now(dt.UTC)
     expires = now + dt.timedelta(days=expires_in_days) if expires_in_days else None
-    sessions = _sessions()
+    sessions = open_sessions(Settings())
     try:
         with sessions.begin() as session:
             issued = issue_key(session, member_state=member_state.upper(), role=role, unit=unit,
                                label=label, expires_at=expires, now=now)
     except ServiceError as error:
-        _fail(error.detail)
+        fail(error.detail)
         return
     typer.secho(f"created key {issued.key_id} ({member_state.upper()}, {role.value})", err=True)
     sys.stdout.write(issued.key + "\n")
@@ -100,7 +87,7 @@ def keys_list() -> None:
     """List keys (ids and owners; never secrets)."""
     from service.auth import list_keys
 
-    with _sessions()() as session:
+    with open_sessions(Settings())() as session:
         for row in list_keys(session):
             state = "revoked" if row.revoked_at else "active"
             typer.echo(f"{row.id}\t{row.member_state}\t{row.role}\t{row.unit}\t{state}\t"
@@ -112,9 +99,9 @@ def keys_revoke(key_id: str) -> None:
     """Revoke a key by id."""
     from service.auth import revoke_key
 
-    with _sessions().begin() as session:
+    with open_sessions(Settings()).begin() as session:
         if not revoke_key(session, key_id, dt.datetime.now(dt.UTC)):
-            _fail(f"no active key {key_id}")
+            fail(f"no active key {key_id}")
     typer.echo(f"revoked {key_id}", err=True)
 
 

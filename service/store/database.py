@@ -38,7 +38,12 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
+    import service.audit.models  # noqa: F401  - registers the audit tables on Base
+    from service.audit.triggers import install_triggers
+
     Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        install_triggers(connection)
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

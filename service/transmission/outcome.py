@@ -24,6 +24,7 @@ class MatchedDataset:
     score: float
     modality: str
     fingers_compared: int
+    retention_until: dt.date
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,8 @@ class BatchPipeline(Generic[Item, Result]):
         self._queue: queue.PriorityQueue[_Queued[Item, Result]] = queue.PriorityQueue()
         self._arrivals = itertools.count()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.batches = 0  # how many handler calls (each one commit)
+        self.items = 0  # how many items they held
 
     def start(self) -> None:
         self._thread.start()
@@ -78,6 +80,8 @@ class BatchPipeline(Generic[Item, Result]):
 
     def _settle(self, batch: list[_Queued[Item, Result]]) -> None:
         items = [queued.item for queued in batch if queued.item is not None]
+        self.batches += 1
+        self.items += len(items)
         try:
             results = self._handle(items)
         except Exception as error:  # a bug must fail the requests, never kill the worker

@@ -1,9 +1,12 @@
-"""Compare a batch of prepared transmissions with the gallery and with each other, store the
-ones whose category is stored, link sequences, record hits, then add them to the index.
+"""The single writer. A batch holds transmissions and plain audit records: transmissions are
+compared with the gallery and with each other, the stored ones inserted and linked, hits
+recorded; then every item's audit event is chained; all of it in one transaction, after which
+the new datasets join the index.
 
 Order of writes: one database transaction for the whole batch, then the index. A crash before
-the commit loses only unacknowledged work; a crash after it leaves datasets the index lacks,
-which the startup rebuild adds back (the store is the source of truth).
+the commit loses only unacknowledged work (and writes no audit event for it); a crash after it
+leaves datasets the index lacks, which the startup rebuild adds back (the store is the source
+of truth).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
-from service.clock import as_utc
+from service.audit.events import AuditEvent, RequestAudit, finish
+from service.audit.trail import AuditTrail
+from service.clock import Clock, as_utc
 from service.crypto import MasterKey
-from service.errors import DuplicateReferenceNumber
+from service.errors import DuplicateReferenceNumber, ServiceError
 from service.rules.categories import category_of_group
 from service.store.models import DatasetRow, HitRow
 from service.transmission.eligibility import admits, member_state_index
@@ -29,6 +34,26 @@ from service.transmission.stored import open_details
 
 _log = structlog.get_logger(__name__)
 _IN_CHUNK = 500  # SQLite allows 999 bound parameters by default
+
+
+@dataclass(frozen=True, slots=True)
+class Transmit:
+    """A prepared transmission and the audit facts of its request (None: audit off, benchmarks)."""
+
+    job: PreparedTransmission
+    audit: RequestAudit | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOnly:
+    """A request that is answered without a transmission: only its audit event is written."""
+
+    audit: RequestAudit
+    status: int
+
+
+WorkItem = Transmit | RecordOnly
+WorkResult = TransmissionOutcome | None
 
 
 @dataclass
@@ -61,73 +86,97 @@ def entry_meta(row: DatasetRow) -> matcher.EntryMeta:
 
 class BatchProcessor:
     def __init__(
-        self, sessions: sessionmaker[Session], gallery: matcher.Gallery, master: MasterKey
+        self,
+        sessions: sessionmaker[Session],
+        gallery: matcher.Gallery,
+        master: MasterKey,
+        trail: AuditTrail | None,
+        clock: Clock,
     ) -> None:
         self._sessions = sessions
         self._gallery = gallery
         self._master = master
+        self._trail = trail
+        self._clock = clock
 
-    def __call__(
-        self, jobs: Sequence[PreparedTransmission]
-    ) -> list[TransmissionOutcome | BaseException]:
+    def __call__(self, items: Sequence[WorkItem]) -> list[WorkResult | BaseException]:
         try:
-            return self._together(jobs)
+            return self._together(items)
         except Exception:
-            if len(jobs) == 1:
+            if len(items) == 1:
                 raise
             # Something in the shared transaction failed: retry one by one so that only the
-            # transmission at fault fails.
-            _log.warning("batch_retried_singly", size=len(jobs))
-            return [self._one(job) for job in jobs]
+            # item at fault fails.
+            _log.warning("batch_retried_singly", size=len(items))
+            return [self._one(item) for item in items]
 
-    def _one(self, job: PreparedTransmission) -> TransmissionOutcome | BaseException:
+    def _one(self, item: WorkItem) -> WorkResult | BaseException:
         try:
-            return self._together([job])[0]
+            return self._together([item])[0]
         except Exception as error:
             return error
 
-    def _together(
-        self, jobs: Sequence[PreparedTransmission]
-    ) -> list[TransmissionOutcome | BaseException]:
+    def _together(self, items: Sequence[WorkItem]) -> list[WorkResult | BaseException]:
+        jobs = [item.job for item in items if isinstance(item, Transmit)]
         searching = [job for job in jobs if job.eligibility is not None]
         found = self._gallery.search_many(
             [job.templates for job in searching],
             [job.eligibility for job in searching if job.eligibility is not None],
         )
         hits_of = {id(job): outcome.hits for job, outcome in zip(searching, found, strict=True)}
-        results: list[TransmissionOutcome | BaseException] = []
+        results: list[WorkResult | BaseException] = []
         pending: list[_Pending] = []
+        events: list[AuditEvent] = []
+        now = self._clock.now()
         with self._sessions.begin() as session:
             taken = _stored_references(session, [job for job in jobs if job.rule.stored])
             rows = _rows_by_id(
                 session, {hit.entry_id for hits in hits_of.values() for hit in hits}
             )
-            for job in jobs:
-                if job.rule.stored and job.reference_number in taken:
-                    results.append(
-                        DuplicateReferenceNumber(
-                            f"a dataset with reference number {job.reference_number} is "
-                            "already stored",
-                            reference_number=job.reference_number,
-                        )
-                    )
+            for item in items:
+                if isinstance(item, RecordOnly):
+                    results.append(None)
+                    events.append(finish(item.audit, item.status, now))
                     continue
-                candidates = [
-                    _Candidate(rows[hit.entry_id], hit.score, hit.modality.value,
-                               hit.fingers_compared)
-                    for hit in hits_of.get(id(job), ())
-                    if hit.entry_id in rows  # erased since the index was searched
-                ]
-                candidates += self._batch_candidates(job, pending)
-                row = self._insert(session, job, candidates) if job.rule.stored else None
-                if row is not None:
-                    assert job.rule.group is not None
-                    taken.add(job.reference_number)
-                    pending.append(_Pending(job, row, entry_meta(row)))
-                results.append(self._record_hits(session, job, row, candidates))
-        for item in pending:
-            self._gallery.add(item.row.id, item.job.templates, item.meta)
+                result = self._transmit(session, item.job, hits_of, rows, taken, pending)
+                results.append(result)
+                if item.audit is not None:
+                    events.append(_transmission_event(item, result, now))
+            appended = self._trail.append(session, events, now) if self._trail else None
+        if appended is not None and self._trail is not None:
+            self._trail.advance(appended, now)
+        for item in items:
+            if item.audit is not None:
+                item.audit.written = True
+        for entry in pending:
+            self._gallery.add(entry.row.id, entry.job.templates, entry.meta)
         return results
+
+    def _transmit(
+        self,
+        session: Session,
+        job: PreparedTransmission,
+        hits_of: dict[int, tuple[matcher.Hit, ...]],
+        rows: dict[int, DatasetRow],
+        taken: set[str],
+        pending: list[_Pending],
+    ) -> TransmissionOutcome | ServiceError:
+        if job.rule.stored and job.reference_number in taken:
+            return DuplicateReferenceNumber(
+                f"a dataset with reference number {job.reference_number} is already stored",
+                reference_number=job.reference_number,
+            )
+        candidates = [
+            _Candidate(rows[hit.entry_id], hit.score, hit.modality.value, hit.fingers_compared)
+            for hit in hits_of.get(id(job), ())
+            if hit.entry_id in rows  # erased since the index was searched
+        ]
+        candidates += self._batch_candidates(job, pending)
+        row = self._insert(session, job, candidates) if job.rule.stored else None
+        if row is not None:
+            taken.add(job.reference_number)
+            pending.append(_Pending(job, row, entry_meta(row)))
+        return self._record_hits(session, job, row, candidates)
 
     def _batch_candidates(
         self, job: PreparedTransmission, pending: Iterable[_Pending]
@@ -246,7 +295,28 @@ class BatchProcessor:
             score=candidate.score,
             modality=candidate.modality,
             fingers_compared=candidate.fingers_compared,
+            retention_until=row.retention_until,
         )
+
+
+def _transmission_event(
+    item: Transmit, result: TransmissionOutcome | ServiceError, now: dt.datetime
+) -> AuditEvent:
+    audit = item.audit
+    assert audit is not None
+    if isinstance(result, ServiceError):
+        audit.problem = result.slug
+        audit.outcome = {"refused": result.slug}
+        return finish(audit, result.status, now)
+    for match in result.matches:
+        audit.concern(match.reference_number, match.member_state, match.retention_until)
+    audit.outcome = {
+        "result": "hit" if result.matches else "no_hit",
+        "stored": result.dataset_id is not None,
+        "matched": [match.reference_number for match in result.matches],
+        "modalities": sorted({match.modality for match in result.matches}),
+    }
+    return finish(audit, 201 if result.dataset_id is not None else 200, now)
 
 
 def _chunks(values: list[int] | list[str]) -> Iterable[list[int] | list[str]]:

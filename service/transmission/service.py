@@ -4,32 +4,41 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.orm import Session
+import orjson
 
 from schemas.transmission import TransmissionRequest, TransmissionResult
+from service.audit.events import RequestAudit
 from service.auth import Caller
 from service.errors import InsufficientQuality, NotReady
+from service.rules.categories import rule_for
 from service.runtime import Runtime, matcher_config
 from service.store.models import QualityRefusalRow
 from service.transmission.answer import build_answer
+from service.transmission.outcome import TransmissionOutcome
 from service.transmission.prepare import prepare
+from service.transmission.process import Transmit
 
 
-def _record_quality_refusal(session: Session, request: TransmissionRequest, caller: Caller,
-                            runtime: Runtime) -> None:
-    session.add(
-        QualityRefusalRow(
-            created_at=runtime.clock.now(),
-            reference_number=request.reference_number,
-            member_state=caller.member_state,
-            category=int(request.category),
-        )
-    )
+def _note_request(runtime: Runtime, request: TransmissionRequest, caller: Caller,
+                  audit: RequestAudit) -> None:
+    """What the audit records of any transmission, refused or not: never the templates."""
+    rule = rule_for(request.category, request.admission_decision)
+    audit.user_id = request.operator_user_id
+    audit.purpose = request.purpose or f"category {int(request.category)} ({rule.article})"
+    audit.concern(request.reference_number, caller.member_state, None)
+    if runtime.audit is not None:
+        probe = orjson.dumps(request.biometrics.model_dump(), option=orjson.OPT_SORT_KEYS)
+        audit.probe_hmac = runtime.audit.keys.fingerprint(probe)
 
 
 async def transmit(
-    runtime: Runtime, request: TransmissionRequest, caller: Caller
+    runtime: Runtime,
+    request: TransmissionRequest,
+    caller: Caller,
+    audit: RequestAudit | None = None,
 ) -> TransmissionResult:
+    if audit is not None:
+        _note_request(runtime, request, caller, audit)
     if not runtime.ready.is_set():
         raise NotReady("the gallery is still loading; retry shortly")
     try:
@@ -42,12 +51,24 @@ async def transmit(
             master=runtime.master,
         )
     except InsufficientQuality:
-        await asyncio.to_thread(_save_refusal, runtime, request, caller)
+        await asyncio.to_thread(_save_quality_refusal, runtime, request, caller)
         raise
-    outcome = await asyncio.wrap_future(runtime.pipeline.submit(job, urgent=request.urgent))
+    if audit is not None and job.retention_until is not None:
+        audit.concern(job.reference_number, caller.member_state, job.retention_until)
+    future = runtime.pipeline.submit(Transmit(job, audit), urgent=request.urgent)
+    outcome = await asyncio.wrap_future(future)
+    assert isinstance(outcome, TransmissionOutcome)
     return build_answer(job, outcome)
 
 
-def _save_refusal(runtime: Runtime, request: TransmissionRequest, caller: Caller) -> None:
+def _save_quality_refusal(runtime: Runtime, request: TransmissionRequest, caller: Caller) -> None:
+    """Counted for the statistics (Art 38(1)): the sender must retransmit."""
     with runtime.sessions.begin() as session:
-        _record_quality_refusal(session, request, caller, runtime)
+        session.add(
+            QualityRefusalRow(
+                created_at=runtime.clock.now(),
+                reference_number=request.reference_number,
+                member_state=caller.member_state,
+                category=int(request.category),
+            )
+        )

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from schemas.dataset import DatasetView
 from schemas.problem import Problem
-from service.api.deps import CurrentCaller, RuntimeDep
+from service.api.deps import AuditDep, CurrentCaller, RuntimeDep
 from service.datasets import read_dataset
 
 router = APIRouter(tags=["datasets"])
@@ -17,6 +17,14 @@ router = APIRouter(tags=["datasets"])
     response_model=DatasetView,
     responses={404: {"model": Problem}, 401: {"model": Problem}},
 )
-def get_dataset(reference_number: str, caller: CurrentCaller, runtime: RuntimeDep) -> DatasetView:
+def get_dataset(
+    reference_number: str, caller: CurrentCaller, runtime: RuntimeDep, audit: AuditDep
+) -> DatasetView:
     """Read one of the caller's own Member State's datasets (others answer 404)."""
-    return read_dataset(runtime, reference_number, caller)
+    if audit is not None:
+        audit.purpose = "read own dataset (Art 40)"
+        audit.concern(reference_number, caller.member_state, None)
+    view = read_dataset(runtime, reference_number, caller)
+    if audit is not None:
+        audit.concern(reference_number, caller.member_state, view.retention_until)
+    return view

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from schemas.problem import Problem
 from schemas.transmission import TransmissionRequest, TransmissionResult
-from service.api.deps import CurrentCaller, RuntimeDep
+from service.api.deps import AuditDep, CurrentCaller, RuntimeDep
 from service.transmission.service import transmit
 
 router = APIRouter(tags=["transmissions"])
@@ -23,10 +23,14 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     responses={201: {"model": TransmissionResult}, **_PROBLEMS},
 )
 async def post_transmission(
-    body: TransmissionRequest, caller: CurrentCaller, runtime: RuntimeDep, response: Response
+    body: TransmissionRequest,
+    caller: CurrentCaller,
+    runtime: RuntimeDep,
+    audit: AuditDep,
+    response: Response,
 ) -> TransmissionResult:
     """Transmit a dataset: compare it with the gallery and store it when its category is stored."""
-    result = await transmit(runtime, body, caller)
+    result = await transmit(runtime, body, caller, audit)
     if result.stored:
         response.status_code = 201
         response.headers["Location"] = f"/v1/datasets/{result.reference_number}"
