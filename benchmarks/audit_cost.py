@@ -31,6 +31,8 @@ from service.crypto.master_key import generate_key_file  # noqa: E402
 from service.logging_setup import configure_logging  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from service.settings import Settings  # noqa: E402
+from service.store.database import make_engine  # noqa: E402
+from service.store.schema import upgrade  # noqa: E402
 from tests.factories import transmission  # noqa: E402
 
 STATES = ["IT", "DE", "FR", "ES", "GR", "AT"]
@@ -53,6 +55,7 @@ async def run(audit: bool, payloads: list[dict[str, object]], in_flight: int) ->
         generate_audit_key_file(data / "audit.key")
         settings = Settings(data_dir=data, master_key_file=data / "master.key",
                             audit_key_file=data / "audit.key")
+        upgrade(make_engine(settings.effective_database_url))
         runtime = Runtime.build(settings, audit=audit)
         app = create_app(settings, runtime)
         app.state.runtime = runtime

@@ -20,7 +20,8 @@ from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
 from service.settings import Settings
-from service.store.database import create_schema, make_engine, make_sessions
+from service.store.database import make_engine, make_sessions
+from service.store.schema import require_current, upgrade
 from service.transmission.gallery_loader import load_gallery
 from service.transmission.pipeline import BatchPipeline
 from service.transmission.process import BatchProcessor, WorkItem, WorkResult
@@ -67,7 +68,9 @@ class Runtime:
                 path=str(settings.effective_master_key_file),
             )
         engine = make_engine(settings.effective_database_url)
-        create_schema(engine)
+        if settings.dev:
+            upgrade(engine)  # dev mode migrates by itself; production runs `abis db upgrade`
+        require_current(engine)
         sessions = make_sessions(engine)
         gallery = matcher.Gallery(matcher_config(settings))
         clock = clock or Clock()

@@ -56,6 +56,8 @@ class RunningService:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
+        migrated = cli(self.env, "db", "upgrade")
+        assert migrated.returncode == 0, migrated.stderr
         env = dict(self.env, ABIS_PORT=str(self.port), ABIS_HOST="127.0.0.1")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service", "serve"], env=env, stderr=subprocess.PIPE

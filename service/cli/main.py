@@ -11,6 +11,7 @@ import typer
 
 from schemas.codes import Category, Role
 from service.cli import audit as audit_cli
+from service.cli import db as db_cli
 from service.cli.common import fail, open_sessions
 from service.errors import ServiceError
 from service.settings import Settings
@@ -20,6 +21,7 @@ app = typer.Typer(help="abis: Eurodac-style biometric matching (synthetic data o
 keys_app = typer.Typer(help="API keys of access points.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(db_cli.app, name="db")
 
 
 @app.command()

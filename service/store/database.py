@@ -7,8 +7,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.store.models import Base
-
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -35,15 +33,6 @@ def make_engine(url: str) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": 10, "options": "-c statement_timeout=30000"},
     )
-
-
-def create_schema(engine: Engine) -> None:
-    import service.audit.models  # noqa: F401  - registers the audit tables on Base
-    from service.audit.triggers import install_triggers
-
-    Base.metadata.create_all(engine)
-    with engine.begin() as connection:
-        install_triggers(connection)
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

@@ -21,7 +21,8 @@ from service.audit.trail import AuditTrail
 from service.audit.triggers import install_triggers
 from service.audit.verify import verify_chain
 from service.auth import Caller
-from service.store.database import create_schema, make_engine, make_sessions
+from service.store.database import make_engine, make_sessions
+from service.store.schema import upgrade
 
 KEYS = keys_from_seed(os.urandom(32))
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -31,7 +32,7 @@ EVENTS = 12
 @pytest.fixture(scope="module")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade(engine)
     yield engine
     engine.dispose()
 

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from schemas.codes import Role
 from service.auth import authenticate, issue_key, revoke_key
 from service.errors import InvalidInput, Unauthenticated
-from service.store.database import create_schema, make_engine, make_sessions
+from service.store.database import make_engine, make_sessions
 from service.store.models import ApiKeyRow
+from service.store.schema import upgrade
 
 NOW = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
 
@@ -17,7 +18,7 @@ NOW = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
 @pytest.fixture
 def session() -> Session:
     engine = make_engine("sqlite://")
-    create_schema(engine)
+    upgrade(engine)
     return make_sessions(engine)()
 
 
