@@ -19,12 +19,3 @@ def eligibility_for(targets: Targets, exclude_member_state: int | None) -> match
         marked_only_groups=targets.marked_only,
         exclude_member_state=exclude_member_state,
     )
-
-
-def admits(eligibility: matcher.Eligibility, meta: matcher.EntryMeta) -> bool:
-    """Whether a dataset with `meta` may be compared under `eligibility` (as the gallery does)."""
-    if meta.member_state == eligibility.exclude_member_state:
-        return False
-    return meta.group in eligibility.groups or (
-        meta.marked and meta.group in eligibility.marked_only_groups
-    )

@@ -27,7 +27,7 @@ from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.rules.categories import category_of_group
 from service.store.models import DatasetRow, HitRow
-from service.transmission.eligibility import admits, member_state_index
+from service.transmission.eligibility import member_state_index
 from service.transmission.outcome import MatchedDataset, TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission
 from service.transmission.stored import open_details
@@ -74,6 +74,16 @@ class _Pending:
     job: PreparedTransmission
     row: DatasetRow
     meta: matcher.EntryMeta
+
+
+def _meta_of(job: PreparedTransmission) -> matcher.EntryMeta:
+    assert job.rule.group is not None
+    return matcher.EntryMeta(job.rule.group, member_state_index(job.member_state))
+
+
+def _details(job: PreparedTransmission) -> dict[str, object]:
+    """What a hit on a dataset of this batch reveals, from the request (no decryption)."""
+    return job.request.model_dump(mode="json", include={"taken_at", "event"})
 
 
 def entry_meta(row: DatasetRow) -> matcher.EntryMeta:
@@ -124,8 +134,9 @@ class BatchProcessor:
             [job.eligibility for job in searching if job.eligibility is not None],
         )
         hits_of = {id(job): outcome.hits for job, outcome in zip(searching, found, strict=True)}
+        within = self._within_batch(jobs)
         results: list[WorkResult | BaseException] = []
-        pending: list[_Pending] = []
+        pending: dict[int, _Pending] = {}
         events: list[AuditEvent] = []
         now = self._clock.now()
         with self._sessions.begin() as session:
@@ -138,7 +149,7 @@ class BatchProcessor:
                     results.append(None)
                     events.append(finish(item.audit, item.status, now))
                     continue
-                result = self._transmit(session, item.job, hits_of, rows, taken, pending)
+                result = self._transmit(session, item.job, hits_of, within, rows, taken, pending)
                 results.append(result)
                 if item.audit is not None:
                     events.append(_transmission_event(item, result, now))
@@ -148,7 +159,7 @@ class BatchProcessor:
         for item in items:
             if item.audit is not None:
                 item.audit.written = True
-        for entry in pending:
+        for entry in pending.values():
             self._gallery.add(entry.row.id, entry.job.templates, entry.meta)
         return results
 
@@ -157,9 +168,10 @@ class BatchProcessor:
         session: Session,
         job: PreparedTransmission,
         hits_of: dict[int, tuple[matcher.Hit, ...]],
+        within: dict[int, tuple[matcher.Hit, ...]],
         rows: dict[int, DatasetRow],
         taken: set[str],
-        pending: list[_Pending],
+        pending: dict[int, _Pending],
     ) -> TransmissionOutcome | ServiceError:
         if job.rule.stored and job.reference_number in taken:
             return DuplicateReferenceNumber(
@@ -171,43 +183,44 @@ class BatchProcessor:
             for hit in hits_of.get(id(job), ())
             if hit.entry_id in rows  # erased since the index was searched
         ]
-        candidates += self._batch_candidates(job, pending)
+        candidates += [  # datasets stored earlier in this batch, which the index lacks yet
+            _Candidate(pending[hit.entry_id].row, hit.score, hit.modality.value,
+                       hit.fingers_compared, _details(pending[hit.entry_id].job))
+            for hit in within.get(id(job), ())
+            if hit.entry_id in pending
+        ]
         row = self._insert(session, job, candidates) if job.rule.stored else None
         if row is not None:
             taken.add(job.reference_number)
-            pending.append(_Pending(job, row, entry_meta(row)))
+            pending[id(job)] = _Pending(job, row, entry_meta(row))
         return self._record_hits(session, job, row, candidates)
 
-    def _batch_candidates(
-        self, job: PreparedTransmission, pending: Iterable[_Pending]
-    ) -> list[_Candidate]:
-        """Hits on datasets stored earlier in this batch, which the index does not hold yet."""
-        if job.eligibility is None:
-            return []
-        config = self._gallery.config
-        found = []
-        for earlier in pending:
-            if not admits(job.eligibility, earlier.meta):
-                continue
-            comparison = matcher.compare(job.templates, earlier.job.templates, config)
-            if comparison is None:
-                continue
-            threshold = (
-                config.face_threshold
-                if comparison.modality is matcher.Modality.FACE
-                else config.finger_threshold
-            )
-            if comparison.score >= threshold:
-                found.append(
-                    _Candidate(
-                        earlier.row,
-                        comparison.score,
-                        comparison.modality.value,
-                        comparison.fingers_compared,
-                        earlier.job.request.model_dump(mode="json", include={"taken_at", "event"}),
-                    )
-                )
-        return found
+    def _within_batch(
+        self, jobs: Sequence[PreparedTransmission]
+    ) -> dict[int, tuple[matcher.Hit, ...]]:
+        """Each searching job's hits among the stored-category jobs *before* it in the batch.
+
+        One search over a small gallery of the batch's own datasets instead of comparing every
+        pair; whether an earlier job was really stored (not a duplicate) is checked later.
+        """
+        stored = [job for job in jobs if job.rule.stored]
+        searching = [job for job in jobs if job.eligibility is not None]
+        if not stored or not searching:
+            return {}
+        order = {id(job): index for index, job in enumerate(jobs)}
+        batch = matcher.Gallery(self._gallery.config)
+        batch.add_many(
+            (id(job), job.templates, _meta_of(job)) for job in stored
+        )
+        found = batch.search_many(
+            [job.templates for job in searching],
+            [job.eligibility for job in searching if job.eligibility is not None],
+        )
+        return {
+            id(job): tuple(hit for hit in outcome.hits
+                           if order[hit.entry_id] < order[id(job)])
+            for job, outcome in zip(searching, found, strict=True)
+        }
 
     def _insert(
         self, session: Session, job: PreparedTransmission, candidates: list[_Candidate]
