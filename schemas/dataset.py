@@ -29,3 +29,4 @@ class DatasetView(BaseModel):
     has_face: bool
     marked: bool
     sequence_id: int
+    status: dict[str, object] | None = None  # status updates (Art 16), as last amended

@@ -106,6 +106,18 @@ class Responsibility(_Strict):
     basis_reference_number: str
 
 
+class HeldDataset(_Strict):
+    """Data held on the person by one Member State (data-subject access, Art 43)."""
+
+    member_state: MemberState
+    reference_number: str
+    category: Category
+    person: Person
+    event: Event | None
+    taken_at: dt.datetime
+    transmitted_at: dt.datetime
+
+
 class TransmissionResult(_Strict):
     """Answer to a transmission: hit or no hit, and whether the dataset was stored."""
 
@@ -120,3 +132,4 @@ class TransmissionResult(_Strict):
     late: bool
     transmitted_at: dt.datetime
     retention_until: dt.date | None
+    data_held: list[HeldDataset] | None = None  # category 6 only; the probe is not kept

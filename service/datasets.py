@@ -39,4 +39,5 @@ def read_dataset(runtime: Runtime, reference_number: str, caller: Caller) -> Dat
         has_face=payload.face is not None,
         marked=row.marked,
         sequence_id=row.sequence_id,
+        status=details.get("status"),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import Engine
@@ -25,6 +26,9 @@ from service.store.schema import require_current, upgrade
 from service.transmission.gallery_loader import load_gallery
 from service.transmission.pipeline import BatchPipeline
 from service.transmission.process import BatchProcessor, WorkItem, WorkResult
+
+if TYPE_CHECKING:
+    from service.lifecycle.retention import Sweeper
 
 _log = structlog.get_logger(__name__)
 
@@ -50,6 +54,7 @@ class Runtime:
     audit: AuditTrail | None  # None only in benchmarks that measure the audit's cost
     clock: Clock
     ready: threading.Event = field(default_factory=threading.Event)
+    sweeper: Sweeper | None = None
 
     @property
     def skew(self) -> dt.timedelta:
@@ -95,6 +100,14 @@ class Runtime:
         self.pipeline.start()
         threading.Thread(target=self._load, name="abis-gallery-load", daemon=True).start()
 
+    def _start_sweeper(self) -> None:
+        from service.lifecycle.retention import Sweeper
+
+        self.sweeper = Sweeper(self.pipeline.submit, self.gallery,
+                               lambda: self.clock.now().date(),
+                               self.settings.sweep_interval_seconds)
+        self.sweeper.start()
+
     def _load(self) -> None:
         try:
             load_gallery(self.sessions, self.master, self.gallery)
@@ -102,8 +115,11 @@ class Runtime:
             _log.exception("gallery_load_failed")
             return
         self.ready.set()
+        self._start_sweeper()
 
     def stop(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
         self.pipeline.stop()
         if self.audit is not None:
             self.audit.checkpoint_now(self.sessions, self.clock.now())

@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from service.api import problems
 from service.api.middleware import BodyLimit, RequestContext
-from service.api.routes import audit, datasets, health, problem_types, transmissions
+from service.api.routes import (
+    audit,
+    datasets,
+    health,
+    hits,
+    lifecycle,
+    notifications,
+    problem_types,
+    statistics,
+    transmissions,
+)
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -34,7 +44,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (transmissions, datasets, audit, health, problem_types):
+    for module in (transmissions, datasets, lifecycle, hits, notifications, statistics, audit,
+                   health, problem_types):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)

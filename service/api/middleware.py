@@ -58,6 +58,9 @@ class RequestContext:
                 status = message["status"]
                 if audit is not None and not audit.written:
                     audit.route = getattr(scope.get("route"), "path", "unmatched")
+                    named = scope.get("path_params", {}).get("reference_number")
+                    if isinstance(named, str) and named not in audit.reference_numbers:
+                        audit.reference_numbers.append(named)  # even when refused
                     if not await _record(runtime, audit, status):
                         status, replacement = 500, _unrecorded_body(scope)
                         message = _problem_start(replacement)

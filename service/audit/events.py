@@ -23,6 +23,16 @@ class Operation(StrEnum):
     AUDIT_QUERY = "audit:query"
     AUDIT_EXPORT = "audit:export"
     AUDIT_VERIFY = "audit:verify"
+    AMEND = "dataset:amend"
+    MARK = "dataset:mark"
+    UNMARK = "dataset:unmark"
+    EXTEND = "dataset:extend"
+    ERASE = "dataset:erase"
+    EXPIRE = "dataset:expire"
+    FALSE_HIT = "hit:false"
+    NOTIFICATIONS = "notification:read"
+    ACKNOWLEDGE = "notification:ack"
+    STATISTICS = "statistics:read"
     BULK_LOAD = "dataset:bulk-load"
     OTHER = "http:request"
 
@@ -34,6 +44,16 @@ _OPERATIONS = {
     ("GET", "/v1/audit/datasets/{reference_number}"): Operation.AUDIT_QUERY,
     ("GET", "/v1/audit/export"): Operation.AUDIT_EXPORT,
     ("GET", "/v1/audit/verify"): Operation.AUDIT_VERIFY,
+    ("PATCH", "/v1/datasets/{reference_number}"): Operation.AMEND,
+    ("POST", "/v1/datasets/{reference_number}/mark"): Operation.MARK,
+    ("DELETE", "/v1/datasets/{reference_number}/mark"): Operation.UNMARK,
+    ("POST", "/v1/datasets/{reference_number}/extend"): Operation.EXTEND,
+    ("DELETE", "/v1/datasets/{reference_number}"): Operation.ERASE,
+    ("SYSTEM", "retention-sweep"): Operation.EXPIRE,
+    ("POST", "/v1/hits/{hit_id}/false"): Operation.FALSE_HIT,
+    ("GET", "/v1/notifications"): Operation.NOTIFICATIONS,
+    ("POST", "/v1/notifications/{notification_id}/ack"): Operation.ACKNOWLEDGE,
+    ("GET", "/v1/statistics"): Operation.STATISTICS,
 }
 
 

@@ -70,7 +70,14 @@ class AuditTrail:
 
         Call `advance` with the result once the transaction has committed.
         """
-        head = self._head
+        # The head is read inside the transaction, so another writer (a CLI job) never forks the
+        # chain: a concurrent append either waits for the database's write lock or fails on
+        # the sequence number's primary key and is retried.
+        last = session.execute(
+            select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc())
+            .limit(1)
+        ).first()
+        head = Head(last.seq, last.hash) if last is not None else Head(0, GENESIS)
         rows: list[AuditEventRow] = []
         subjects: list[AuditSubjectRow] = []
         for event in events:
@@ -129,10 +136,14 @@ class AuditTrail:
         )
 
     def checkpoint_now(self, sessions: sessionmaker[Session], now: dt.datetime) -> None:
-        """Sign the current head (at shutdown, so the last events are covered)."""
-        head = self._head
-        if head.seq <= self._checkpointed.seq:
-            return
+        """Sign the chain's head (at shutdown, so the last events are covered)."""
         with sessions.begin() as session:
+            last = session.execute(
+                select(AuditEventRow.seq, AuditEventRow.hash)
+                .order_by(AuditEventRow.seq.desc()).limit(1)
+            ).first()
+            if last is None or last.seq <= self._checkpointed.seq:
+                return
+            head = Head(last.seq, last.hash)
             session.add(self.sign(head, now))
         self._checkpointed, self._checkpointed_at = head, now

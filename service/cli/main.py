@@ -12,6 +12,7 @@ import typer
 from schemas.codes import Category, Role
 from service.cli import audit as audit_cli
 from service.cli import db as db_cli
+from service.cli import sweep as sweep_cli
 from service.cli.common import fail, open_sessions
 from service.errors import ServiceError
 from service.settings import Settings
@@ -22,6 +23,7 @@ keys_app = typer.Typer(help="API keys of access points.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
+app.command()(sweep_cli.sweep)
 
 
 @app.command()

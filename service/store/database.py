@@ -35,5 +35,19 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def shred(engine: Engine) -> None:
+    """Push erased rows out of every file after a commit that erased data.
+
+    With WAL, the old page images (holding the erased ciphertext and wrapped data key) stay in
+    the -wal file until a checkpoint; TRUNCATE copies the zeroed pages (secure_delete) into the
+    database and empties the WAL. PostgreSQL keeps dead tuples until VACUUM reuses their space,
+    which no SQL can force to happen at once: there the wrapped key is unreadable through the
+    database at once, and physically gone once the space is reused.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)

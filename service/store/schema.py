@@ -33,12 +33,12 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> None:
-    """Migrate to head (idempotent)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision` (idempotent)."""
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def require_current(engine: Engine) -> None:

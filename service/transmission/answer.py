@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from schemas.codes import Category, HitResult, Modality
 from schemas.transmission import (
+    Event,
+    HeldDataset,
     HitView,
+    Person,
     Responsibility,
     SecondaryMovement,
     TransmissionResult,
@@ -65,8 +68,25 @@ def _responsibility(
     )
 
 
+def _data_held(matches: tuple[MatchedDataset, ...]) -> list[HeldDataset]:
+    return [
+        HeldDataset(
+            member_state=match.member_state,
+            reference_number=match.reference_number,
+            category=match.category,
+            person=Person.model_validate(match.details.get("person") or {}),
+            event=None if not match.details.get("event") else Event.model_validate(
+                match.details["event"]),
+            taken_at=match.taken_at,
+            transmitted_at=match.transmitted_at,
+        )
+        for match in matches
+    ]
+
+
 def build_answer(job: PreparedTransmission, outcome: TransmissionOutcome) -> TransmissionResult:
     matches = outcome.matches
+    subject_access = job.request.category is Category.DATA_SUBJECT_ACCESS
     return TransmissionResult(
         reference_number=job.reference_number,
         result=HitResult.HIT if matches else HitResult.NO_HIT,
@@ -79,4 +99,5 @@ def build_answer(job: PreparedTransmission, outcome: TransmissionOutcome) -> Tra
         late=job.late,
         transmitted_at=job.transmitted_at,
         retention_until=job.retention_until,
+        data_held=_data_held(matches) if subject_access else None,
     )

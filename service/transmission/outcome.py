@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from schemas.codes import Category
 
@@ -25,6 +27,7 @@ class MatchedDataset:
     modality: str
     fingers_compared: int
     retention_until: dt.date
+    details: Mapping[str, Any]  # the dataset's identity data: for data-subject access only
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ of truth).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -20,12 +20,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
+from schemas.codes import Category
 from service.audit.events import AuditEvent, RequestAudit, finish
 from service.audit.trail import AuditTrail
 from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.rules.categories import category_of_group
+from service.statistics.counters import Metric, bump
 from service.store.models import DatasetRow, HitRow
 from service.transmission.eligibility import member_state_index
 from service.transmission.outcome import MatchedDataset, TransmissionOutcome
@@ -52,8 +54,24 @@ class RecordOnly:
     status: int
 
 
-WorkItem = Transmit | RecordOnly
-WorkResult = TransmissionOutcome | None
+@dataclass(frozen=True, slots=True)
+class CommandDone:
+    value: object
+    then: Callable[[], None] | None = None  # index changes, applied once committed
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A lifecycle change: `run` raises a ServiceError before writing anything, or writes and
+    returns. It runs in a transaction of its own, with its audit event, in arrival order."""
+
+    run: Callable[[Session, dt.datetime], CommandDone]
+    audit: RequestAudit | None
+    status: int = 200
+
+
+WorkItem = Transmit | RecordOnly | Command
+WorkResult = TransmissionOutcome | object | None
 
 
 @dataclass
@@ -82,8 +100,8 @@ def _meta_of(job: PreparedTransmission) -> matcher.EntryMeta:
 
 
 def _details(job: PreparedTransmission) -> dict[str, object]:
-    """What a hit on a dataset of this batch reveals, from the request (no decryption)."""
-    return job.request.model_dump(mode="json", include={"taken_at", "event"})
+    """A dataset of this batch's identity data, as sealed, from the request (no decryption)."""
+    return job.request.model_dump(mode="json", exclude={"biometrics", "reference_number"})
 
 
 def entry_meta(row: DatasetRow) -> matcher.EntryMeta:
@@ -110,23 +128,52 @@ class BatchProcessor:
         self._clock = clock
 
     def __call__(self, items: Sequence[WorkItem]) -> list[WorkResult | BaseException]:
-        try:
-            return self._together(items)
-        except Exception:
-            if len(items) == 1:
-                raise
-            # Something in the shared transaction failed: retry one by one so that only the
-            # item at fault fails.
-            _log.warning("batch_retried_singly", size=len(items))
-            return [self._one(item) for item in items]
+        results: dict[int, WorkResult | BaseException] = {}
+        for index, item in enumerate(items):
+            if isinstance(item, Command):
+                results[index] = self._command(item)
+        shared = [item for item in items if not isinstance(item, Command)]
+        indexes = [index for index, item in enumerate(items) if not isinstance(item, Command)]
+        if shared:
+            try:
+                together = self._together(shared)
+            except Exception:
+                if len(shared) == 1:
+                    raise
+                # Something in the shared transaction failed: retry one by one so that only
+                # the item at fault fails.
+                _log.warning("batch_retried_singly", size=len(shared))
+                together = [self._one(item) for item in shared]
+            results.update(zip(indexes, together, strict=True))
+        return [results[index] for index in range(len(items))]
 
-    def _one(self, item: WorkItem) -> WorkResult | BaseException:
+    def _one(self, item: Transmit | RecordOnly) -> WorkResult | BaseException:
         try:
             return self._together([item])[0]
         except Exception as error:
             return error
 
-    def _together(self, items: Sequence[WorkItem]) -> list[WorkResult | BaseException]:
+    def _command(self, command: Command) -> WorkResult | BaseException:
+        now = self._clock.now()
+        try:
+            with self._sessions.begin() as session:
+                done = command.run(session, now)
+                events = [] if command.audit is None else [finish(command.audit,
+                                                                  command.status, now)]
+                appended = self._trail.append(session, events, now) if self._trail else None
+        except ServiceError as error:
+            return error  # nothing was written; the middleware records the refusal
+        if appended is not None and self._trail is not None:
+            self._trail.advance(appended, now)
+        if command.audit is not None:
+            command.audit.written = True
+        if done.then is not None:
+            done.then()
+        return done.value
+
+    def _together(
+        self, items: Sequence[Transmit | RecordOnly]
+    ) -> list[WorkResult | BaseException]:
         jobs = [item.job for item in items if isinstance(item, Transmit)]
         searching = [job for job in jobs if job.eligibility is not None]
         found = self._gallery.search_many(
@@ -280,6 +327,7 @@ class BatchProcessor:
         ]
         session.add_all(hit_rows)
         session.flush()
+        _count(session, job, candidates)
         matches = tuple(
             self._matched(candidate, hit_row.id)
             for candidate, hit_row in zip(candidates, hit_rows, strict=True)
@@ -309,7 +357,22 @@ class BatchProcessor:
             modality=candidate.modality,
             fingers_compared=candidate.fingers_compared,
             retention_until=row.retention_until,
+            details=details,
         )
+
+
+def _count(session: Session, job: PreparedTransmission, candidates: list[_Candidate]) -> None:
+    """The statistics (Art 12) of one transmission, in its own transaction."""
+    category = int(job.request.category)
+    at, state = job.transmitted_at, job.member_state
+    bump(session, at, state, category, Metric.TRANSMITTED)
+    if job.request.category is Category.DATA_SUBJECT_ACCESS:
+        bump(session, at, state, category, Metric.SUBJECT_REQUEST)
+    for candidate in candidates:
+        matched = int(category_of_group(candidate.row.gallery_group))
+        bump(session, at, state, category, Metric.HIT, matched)
+        if candidate.row.marked:
+            bump(session, at, state, category, Metric.HIT_ON_MARKED, matched)
 
 
 def _transmission_event(

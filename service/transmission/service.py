@@ -12,6 +12,7 @@ from service.auth import Caller
 from service.errors import InsufficientQuality, NotReady
 from service.rules.categories import rule_for
 from service.runtime import Runtime, matcher_config
+from service.statistics.counters import Metric, bump
 from service.store.models import QualityRefusalRow
 from service.transmission.answer import build_answer
 from service.transmission.outcome import TransmissionOutcome
@@ -63,12 +64,15 @@ async def transmit(
 
 def _save_quality_refusal(runtime: Runtime, request: TransmissionRequest, caller: Caller) -> None:
     """Counted for the statistics (Art 38(1)): the sender must retransmit."""
+    now = runtime.clock.now()
     with runtime.sessions.begin() as session:
         session.add(
             QualityRefusalRow(
-                created_at=runtime.clock.now(),
+                created_at=now,
                 reference_number=request.reference_number,
                 member_state=caller.member_state,
                 category=int(request.category),
             )
         )
+        bump(session, now, caller.member_state, int(request.category),
+             Metric.QUALITY_REREQUEST)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from service.store.schema import head_revision
+from service.store.schema import head_revision, upgrade
 from tests.service_process import cli, service_env
 
 
@@ -35,9 +35,18 @@ def test_schema_lifecycle(data_dir: Path, database_url: str) -> None:
     keys = cli(env, "keys", "create", "--member-state", "DE", "--role", "officer")
     assert keys.returncode == 2 and "abis db upgrade" in keys.stderr and not keys.stdout
 
-    first = cli(env, "db", "upgrade")
-    assert first.returncode == 0, first.stderr
-    assert f"schema at {head_revision()} (was empty)" in first.stdout
+    engine = create_engine(database_url)
+    upgrade(engine, "0001")  # the database of an older version
+    older = cli(env, "serve")
+    assert older.returncode != 0 and f"needs {head_revision()}" in older.stderr
+
+    migrated = cli(env, "db", "upgrade")
+    assert migrated.returncode == 0, migrated.stderr
+    assert f"schema at {head_revision()} (was 0001)" in migrated.stdout
+    with engine.connect() as connection:
+        assert {"notifications", "statistics"} <= set(
+            connection.dialect.get_table_names(connection))
+    engine.dispose()
     again = cli(env, "db", "upgrade")  # idempotent
     assert again.returncode == 0 and f"was {head_revision()}" in again.stdout
     assert head_revision() in cli(env, "db", "current").stdout

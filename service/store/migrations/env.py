@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import service.audit.models  # noqa: F401  - registers the audit tables
+import service.lifecycle.models  # noqa: F401
+import service.statistics.models  # noqa: F401
 from service.store.models import Base
 
 connection = context.config.attributes["connection"]

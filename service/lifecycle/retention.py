@@ -1,0 +1,108 @@
+"""The retention sweeper: datasets whose retention period has ended are erased (Art 29(10))."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import matcher
+from service.audit.events import RequestAudit
+from service.store.database import shred
+from service.store.models import DatasetRow
+from service.transmission.process import Command, CommandDone, WorkResult
+
+_log = structlog.get_logger(__name__)
+SWEEP_ROUTE = "retention-sweep"
+SWEEP_CHUNK = 500  # datasets per transaction (and per audit event)
+
+
+def system_audit(route: str, purpose: str) -> RequestAudit:
+    """The audit record of work the service does by itself."""
+    audit = RequestAudit(f"system-{uuid.uuid4().hex}", "SYSTEM", None, route=route)
+    audit.purpose = purpose
+    return audit
+
+
+def erase_expired_chunk(session: Session, today: dt.date, audit: RequestAudit | None
+                        ) -> list[int]:
+    """Delete up to one chunk of datasets kept past their retention; their ids."""
+    rows = list(session.scalars(
+        select(DatasetRow).where(DatasetRow.retention_until < today)
+        .order_by(DatasetRow.id).limit(SWEEP_CHUNK)
+    ))
+    for row in rows:
+        if audit is not None:
+            audit.concern(row.reference_number, row.member_state, row.retention_until)
+        session.delete(row)
+    if audit is not None:
+        audit.outcome = {"erased": len(rows)}
+    return [row.id for row in rows]
+
+
+def sweep_command(gallery: matcher.Gallery, today: dt.date) -> Command:
+    audit = system_audit(SWEEP_ROUTE, "retention period ended (Art 29(10))")
+
+    def run(session: Session, _now: dt.datetime) -> CommandDone:
+        erased = erase_expired_chunk(session, today, audit)
+        engine = session.get_bind()
+
+        def forget() -> None:
+            for entry in erased:
+                if entry in gallery:
+                    gallery.remove(entry)
+            if erased:
+                shred(engine)  # type: ignore[arg-type]
+
+        return CommandDone(len(erased), forget)
+
+    return Command(run, audit)
+
+
+class Sweeper:
+    """Runs the sweep in the writer every `interval` seconds, chunk by chunk."""
+
+    def __init__(
+        self,
+        submit: Callable[[Command], Future[WorkResult]],
+        gallery: matcher.Gallery,
+        today: Callable[[], dt.date],
+        interval: float,
+    ) -> None:
+        self._submit = submit
+        self._gallery = gallery
+        self._today = today
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="abis-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.sweep_once()
+            except Exception:
+                _log.exception("sweep_failed")
+
+    def sweep_once(self) -> int:
+        total = 0
+        while True:
+            erased = self._submit(sweep_command(self._gallery, self._today())).result()
+            assert isinstance(erased, int)
+            total += erased
+            if erased < SWEEP_CHUNK:
+                break
+        if total:
+            _log.info("retention_sweep", erased=total)
+        return total

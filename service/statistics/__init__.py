@@ -1,0 +1,1 @@
+"""Monthly, anonymous statistics per Member State and category (Art 12)."""
