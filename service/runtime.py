@@ -22,6 +22,7 @@ from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
 from service.settings import Settings
 from service.store.database import make_engine, make_sessions
+from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
 from service.transmission.gallery_loader import load_gallery
 from service.transmission.pipeline import BatchPipeline
@@ -54,6 +55,7 @@ class Runtime:
     audit: AuditTrail | None  # None only in benchmarks that measure the audit's cost
     clock: Clock
     ready: threading.Event = field(default_factory=threading.Event)
+    lease: WriterLease | None = None
     sweeper: Sweeper | None = None
 
     @property
@@ -76,6 +78,7 @@ class Runtime:
         if settings.dev:
             upgrade(engine)  # dev mode migrates by itself; production runs `abis db upgrade`
         require_current(engine)
+        lease = acquire_writer_lease(engine)
         sessions = make_sessions(engine)
         gallery = matcher.Gallery(matcher_config(settings))
         clock = clock or Clock()
@@ -92,7 +95,8 @@ class Runtime:
             max_batch=settings.batch_max,
             name="abis-writer",
         )
-        return cls(settings, engine, sessions, master, gallery, pipeline, trail, clock)
+        return cls(settings, engine, sessions, master, gallery, pipeline, trail, clock,
+                   lease=lease)
 
     def start(self) -> None:
         """Start the writer (audit events flow from the first request), fill the gallery in the
@@ -124,3 +128,5 @@ class Runtime:
         if self.audit is not None:
             self.audit.checkpoint_now(self.sessions, self.clock.now())
         self.engine.dispose()
+        if self.lease is not None:
+            self.lease.release()
