@@ -24,6 +24,41 @@ class Metric(StrEnum):
     SUBJECT_REQUEST = "subject_request"
 
 
+CounterKey = tuple[str, str, int, Metric, int]  # month, Member State, category, metric, matched
+
+
+class Tally:
+    """Counts gathered while a batch is processed, written as one statement at its end."""
+
+    def __init__(self) -> None:
+        self._counts: dict[CounterKey, int] = {}
+
+    def add(self, at: dt.datetime, member_state: str, category: int, metric: Metric,
+            matched_category: int = NOT_APPLICABLE, by: int = 1) -> None:
+        key = (at.strftime("%Y-%m"), member_state, category, metric, matched_category)
+        self._counts[key] = self._counts.get(key, 0) + by
+
+    def write(self, session: Session) -> None:
+        if not self._counts:
+            return
+        rows = [
+            {"month": month, "member_state": state, "category": category,
+             "metric": metric.value, "matched_category": matched, "count": count}
+            for (month, state, category, metric, matched), count in self._counts.items()
+        ]
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(StatisticRow)
+        session.connection().execute(
+            statement.on_conflict_do_update(
+                index_elements=["month", "member_state", "category", "metric",
+                                "matched_category"],
+                set_={"count": StatisticRow.count + statement.excluded.count},
+            ),
+            rows,
+        )
+        self._counts.clear()
+
+
 def bump(
     session: Session,
     at: dt.datetime,
@@ -33,19 +68,7 @@ def bump(
     matched_category: int = NOT_APPLICABLE,
     by: int = 1,
 ) -> None:
-    values = {
-        "month": at.strftime("%Y-%m"),
-        "member_state": member_state,
-        "category": category,
-        "metric": metric.value,
-        "matched_category": matched_category,
-        "count": by,
-    }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(StatisticRow).values(**values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["month", "member_state", "category", "metric", "matched_category"],
-            set_={"count": StatisticRow.count + statement.excluded.count},
-        )
-    )
+    """Count one thing now (for the rare operations that are not batched)."""
+    tally = Tally()
+    tally.add(at, member_state, category, metric, matched_category, by)
+    tally.write(session)

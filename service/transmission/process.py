@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
@@ -27,8 +27,15 @@ from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.rules.categories import category_of_group
-from service.statistics.counters import Metric, bump
-from service.store.models import DatasetRow, HitRow
+from service.statistics.counters import Metric, Tally
+from service.store.models import DatasetRow
+from service.transmission.batch_store import (
+    Candidate,
+    Plan,
+    store,
+    target_of_job,
+    target_of_row,
+)
 from service.transmission.eligibility import member_state_index
 from service.transmission.outcome import MatchedDataset, TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission
@@ -75,23 +82,16 @@ WorkResult = TransmissionOutcome | object | None
 
 
 @dataclass
-class _Candidate:
-    """A hit before it is written: the matched row and how it matched."""
+class _Batch:
+    """What processing one batch's transmissions shares: searches done before the transaction,
+    rows and reference numbers read once, datasets stored so far, counters to write at the end."""
 
-    row: DatasetRow
-    score: float
-    modality: str
-    fingers_compared: int
-    details: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass
-class _Pending:
-    """A dataset of this batch already inserted, which later ones are compared with."""
-
-    job: PreparedTransmission
-    row: DatasetRow
-    meta: matcher.EntryMeta
+    hits_of: dict[int, tuple[matcher.Hit, ...]]  # gallery hits per job (by id(job))
+    within: dict[int, tuple[matcher.Hit, ...]]  # hits on earlier jobs of the batch
+    rows: dict[int, DatasetRow]  # the datasets the gallery hits name
+    taken: set[str]  # reference numbers already stored
+    planned: dict[int, Plan] = field(default_factory=dict)  # jobs whose dataset is stored
+    tally: Tally = field(default_factory=Tally)
 
 
 def _meta_of(job: PreparedTransmission) -> matcher.EntryMeta:
@@ -181,66 +181,70 @@ class BatchProcessor:
             [job.eligibility for job in searching if job.eligibility is not None],
         )
         hits_of = {id(job): outcome.hits for job, outcome in zip(searching, found, strict=True)}
-        within = self._within_batch(jobs)
         results: list[WorkResult | BaseException] = []
-        pending: dict[int, _Pending] = {}
         events: list[AuditEvent] = []
         now = self._clock.now()
         with self._sessions.begin() as session:
-            taken = _stored_references(session, [job for job in jobs if job.rule.stored])
-            rows = _rows_by_id(
-                session, {hit.entry_id for hits in hits_of.values() for hit in hits}
+            batch = _Batch(
+                hits_of=hits_of,
+                within=self._within_batch(jobs),
+                rows=_rows_by_id(
+                    session, {hit.entry_id for hits in hits_of.values() for hit in hits}
+                ),
+                taken=_stored_references(session, [job for job in jobs if job.rule.stored]),
             )
-            for item in items:
+            planned = [self._plan(item.job, batch) if isinstance(item, Transmit) else None
+                       for item in items]
+            store(session, [plan for plan in planned if isinstance(plan, Plan)])
+            for item, plan in zip(items, planned, strict=True):
                 if isinstance(item, RecordOnly):
                     results.append(None)
                     events.append(finish(item.audit, item.status, now))
                     continue
-                result = self._transmit(session, item.job, hits_of, within, rows, taken, pending)
+                assert plan is not None
+                result = plan if isinstance(plan, ServiceError) else self._outcome(plan)
                 results.append(result)
                 if item.audit is not None:
                     events.append(_transmission_event(item, result, now))
+            batch.tally.write(session)
             appended = self._trail.append(session, events, now) if self._trail else None
         if appended is not None and self._trail is not None:
             self._trail.advance(appended, now)
         for item in items:
             if item.audit is not None:
                 item.audit.written = True
-        for entry in pending.values():
-            self._gallery.add(entry.row.id, entry.job.templates, entry.meta)
+        for plan in batch.planned.values():
+            assert plan.own is not None and plan.own.id is not None
+            self._gallery.add(plan.own.id, plan.job.templates, _meta_of(plan.job))
         return results
 
-    def _transmit(
-        self,
-        session: Session,
-        job: PreparedTransmission,
-        hits_of: dict[int, tuple[matcher.Hit, ...]],
-        within: dict[int, tuple[matcher.Hit, ...]],
-        rows: dict[int, DatasetRow],
-        taken: set[str],
-        pending: dict[int, _Pending],
-    ) -> TransmissionOutcome | ServiceError:
-        if job.rule.stored and job.reference_number in taken:
+    def _plan(
+        self, job: PreparedTransmission, batch: _Batch
+    ) -> Plan | DuplicateReferenceNumber:
+        """What this transmission hit and whether it is stored; nothing written yet."""
+        if job.rule.stored and job.reference_number in batch.taken:
             return DuplicateReferenceNumber(
                 f"a dataset with reference number {job.reference_number} is already stored",
                 reference_number=job.reference_number,
             )
         candidates = [
-            _Candidate(rows[hit.entry_id], hit.score, hit.modality.value, hit.fingers_compared)
-            for hit in hits_of.get(id(job), ())
-            if hit.entry_id in rows  # erased since the index was searched
+            Candidate(target_of_row(batch.rows[hit.entry_id]), hit.score, hit.modality.value,
+                      hit.fingers_compared)
+            for hit in batch.hits_of.get(id(job), ())
+            if hit.entry_id in batch.rows  # erased since the index was searched
         ]
         candidates += [  # datasets stored earlier in this batch, which the index lacks yet
-            _Candidate(pending[hit.entry_id].row, hit.score, hit.modality.value,
-                       hit.fingers_compared, _details(pending[hit.entry_id].job))
-            for hit in within.get(id(job), ())
-            if hit.entry_id in pending
+            Candidate(own, hit.score, hit.modality.value, hit.fingers_compared)
+            for hit in batch.within.get(id(job), ())
+            if hit.entry_id in batch.planned
+            and (own := batch.planned[hit.entry_id].own) is not None
         ]
-        row = self._insert(session, job, candidates) if job.rule.stored else None
-        if row is not None:
-            taken.add(job.reference_number)
-            pending[id(job)] = _Pending(job, row, entry_meta(row))
-        return self._record_hits(session, job, row, candidates)
+        plan = Plan(job, candidates, target_of_job(job) if job.rule.stored else None)
+        if plan.own is not None:
+            batch.taken.add(job.reference_number)
+            batch.planned[id(job)] = plan
+        _count(batch.tally, plan)
+        return plan
 
     def _within_batch(
         self, jobs: Sequence[PreparedTransmission]
@@ -269,110 +273,56 @@ class BatchProcessor:
             for job, outcome in zip(searching, found, strict=True)
         }
 
-    def _insert(
-        self, session: Session, job: PreparedTransmission, candidates: list[_Candidate]
-    ) -> DatasetRow:
-        sealed = job.sealed
-        assert sealed is not None and job.rule.group is not None
-        assert job.retention_until is not None
-        sequences = {candidate.row.sequence_id for candidate in candidates}
-        row = DatasetRow(
-            reference_number=job.reference_number,
-            member_state=job.member_state,
-            category=int(job.request.category),
-            gallery_group=job.rule.group,
-            transmitted_at=job.transmitted_at,
-            retention_until=job.retention_until,
-            marked=False,
-            sequence_id=min(sequences) if sequences else 0,
-            key_id=sealed.key_id,
-            wrapped_key=sealed.wrapped_key,
-            nonce=sealed.nonce,
-            ciphertext=sealed.ciphertext,
-        )
-        session.add(row)
-        session.flush()
-        if not sequences:
-            row.sequence_id = row.id  # a new person: the sequence is named after its first dataset
-        elif len(sequences) > 1:
-            # The hit joins datasets that were thought to be different people (Art 3(6)).
-            session.execute(
-                update(DatasetRow)
-                .where(DatasetRow.sequence_id.in_(sequences))
-                .values(sequence_id=row.sequence_id)
-            )
-        return row
-
-    def _record_hits(
-        self,
-        session: Session,
-        job: PreparedTransmission,
-        row: DatasetRow | None,
-        candidates: list[_Candidate],
-    ) -> TransmissionOutcome:
-        hit_rows = [
-            HitRow(
-                created_at=job.transmitted_at,
-                probe_dataset_id=None if row is None else row.id,
-                probe_reference_number=job.reference_number,
-                probe_member_state=job.member_state,
-                probe_category=int(job.request.category),
-                matched_dataset_id=candidate.row.id,
-                matched_member_state=candidate.row.member_state,
-                matched_category=int(category_of_group(candidate.row.gallery_group)),
-                score=candidate.score,
-                modality=candidate.modality,
-            )
-            for candidate in candidates
-        ]
-        session.add_all(hit_rows)
-        session.flush()
-        _count(session, job, candidates)
-        matches = tuple(
-            self._matched(candidate, hit_row.id)
-            for candidate, hit_row in zip(candidates, hit_rows, strict=True)
-        )
+    def _outcome(self, plan: Plan) -> TransmissionOutcome:
+        matches = tuple(self._matched(candidate) for candidate in plan.candidates)
+        own = plan.own
         return TransmissionOutcome(
             matches=tuple(sorted(matches, key=lambda match: (-match.score, match.dataset_id))),
-            dataset_id=None if row is None else row.id,
-            sequence_id=None if row is None else row.sequence_id,
+            dataset_id=None if own is None else own.id,
+            sequence_id=None if own is None else own.sequence_id,
         )
 
-    def _matched(self, candidate: _Candidate, hit_id: int) -> MatchedDataset:
-        row = candidate.row
-        details = candidate.details or open_details(self._master, row)
+    def _matched(self, candidate: Candidate) -> MatchedDataset:
+        target = candidate.target
+        assert target.id is not None and candidate.hit_id is not None
+        if target.job is not None:
+            details = _details(target.job)
+        else:
+            assert target.row is not None
+            details = open_details(self._master, target.row)
         event = details.get("event")
         event_date = dt.date.fromisoformat(event["date"]) if isinstance(event, dict) else None
         return MatchedDataset(
-            hit_id=hit_id,
-            dataset_id=row.id,
-            reference_number=row.reference_number,
-            member_state=row.member_state,
-            category=category_of_group(row.gallery_group),
-            marked=row.marked,
+            hit_id=candidate.hit_id,
+            dataset_id=target.id,
+            reference_number=target.reference_number,
+            member_state=target.member_state,
+            category=category_of_group(target.group),
+            marked=target.marked,
             taken_at=dt.datetime.fromisoformat(str(details["taken_at"])),
-            transmitted_at=as_utc(row.transmitted_at),
+            transmitted_at=as_utc(target.transmitted_at),
             event_date=event_date,
             score=candidate.score,
             modality=candidate.modality,
             fingers_compared=candidate.fingers_compared,
-            retention_until=row.retention_until,
+            retention_until=target.retention_until,
             details=details,
         )
 
 
-def _count(session: Session, job: PreparedTransmission, candidates: list[_Candidate]) -> None:
-    """The statistics (Art 12) of one transmission, in its own transaction."""
+def _count(tally: Tally, plan: Plan) -> None:
+    """The statistics (Art 12) of one transmission, written with its batch."""
+    job = plan.job
     category = int(job.request.category)
     at, state = job.transmitted_at, job.member_state
-    bump(session, at, state, category, Metric.TRANSMITTED)
+    tally.add(at, state, category, Metric.TRANSMITTED)
     if job.request.category is Category.DATA_SUBJECT_ACCESS:
-        bump(session, at, state, category, Metric.SUBJECT_REQUEST)
-    for candidate in candidates:
-        matched = int(category_of_group(candidate.row.gallery_group))
-        bump(session, at, state, category, Metric.HIT, matched)
-        if candidate.row.marked:
-            bump(session, at, state, category, Metric.HIT_ON_MARKED, matched)
+        tally.add(at, state, category, Metric.SUBJECT_REQUEST)
+    for candidate in plan.candidates:
+        matched = int(category_of_group(candidate.target.group))
+        tally.add(at, state, category, Metric.HIT, matched)
+        if candidate.target.marked:
+            tally.add(at, state, category, Metric.HIT_ON_MARKED, matched)
 
 
 def _transmission_event(
