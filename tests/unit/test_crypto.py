@@ -64,3 +64,18 @@ def test_key_file_readable_by_others_refuses(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(ConfigurationError, match="chmod 600"):
         load_master_key(Settings(data_dir=tmp_path, master_key_file=path))
+
+
+def test_the_audit_key_fails_closed_like_the_master_key(tmp_path: Path) -> None:
+    from service.audit.keys import load_audit_keys
+
+    with pytest.raises(ConfigurationError, match="no audit signing key"):
+        load_audit_keys(Settings(data_dir=tmp_path))
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_audit_keys(Settings(data_dir=tmp_path, audit_key_file=tmp_path / "missing"))
+    dev = load_audit_keys(Settings(data_dir=tmp_path, dev=True))
+    again = load_audit_keys(Settings(data_dir=tmp_path, dev=True))
+    assert dev.public_key_hex == again.public_key_hex
+    (tmp_path / "dev-audit.key").chmod(0o644)
+    with pytest.raises(ConfigurationError, match="chmod 600"):
+        load_audit_keys(Settings(data_dir=tmp_path, dev=True))
