@@ -17,12 +17,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install abis with its dev tools
 
+LOAD_STAMP := $(VENV)/.installed-load
+GALLERY  ?= 10000
+USERS    ?= 32
+DURATION ?= 60s
+
+$(LOAD_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	touch $(LOAD_STAMP)
+
 run: $(STAMP) ## run the service on the embedded default (SQLite file, generated DEV master key)
 	ABIS_DEV=true $(BIN)/abis serve
 
 test: $(STAMP) ## lint, type-check and run the test suite (PostgreSQL too when ABIS_TEST_DATABASE_URL is set)
-	$(BIN)/ruff check service matcher schemas tests
+	$(BIN)/ruff check service matcher schemas tests loadtests
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-.PHONY: help install run test
+loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons USERS=n DURATION=60s [LOADTEST_ARGS=...]; report in reports/
+	$(BIN)/python -m loadtests.run --gallery $(GALLERY) --users $(USERS) --duration $(DURATION) $(LOADTEST_ARGS)
+
+loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fails on any failed request or 5xx
+	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
+
+.PHONY: help install run test loadtest loadtest-smoke

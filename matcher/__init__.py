@@ -1,10 +1,10 @@
-"""abis matcher: exact fused multi-finger and face matching over a FAISS gallery.
+"""abis matcher: fused multi-finger and face matching over a FAISS gallery (exact or fast).
 
 A pure library (numpy and faiss only): templates -> validation and quality -> index ->
 candidates from the eligible part of the gallery -> fused scores -> decision at a threshold.
 """
 
-from ._config import FINGER_POSITIONS, MatcherConfig
+from ._config import FINGER_POSITIONS, FastIndexParams, IndexKind, MatcherConfig
 from ._eligibility import Eligibility, EntryMeta
 from ._exceptions import (
     DuplicateEntryError,
@@ -23,8 +23,10 @@ __all__ = [
     "DuplicateEntryError",
     "Eligibility",
     "EntryMeta",
+    "FastIndexParams",
     "Gallery",
     "Hit",
+    "IndexKind",
     "MatcherConfig",
     "MatcherError",
     "Modality",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["FINGER_POSITIONS", "MatcherConfig"]
+__all__ = ["FINGER_POSITIONS", "FastIndexParams", "IndexKind", "MatcherConfig"]
 
 # ISO/IEC 39794-4 / ANSI-NIST finger position codes: 1 right thumb .. 5 right little,
 # 6 left thumb .. 10 left little.
@@ -34,3 +35,27 @@ class MatcherConfig:
         # A zero vector cannot be normalised, so the floor must exclude it.
         if self.min_quality <= 0:
             raise ValueError("min_quality must be positive")
+
+
+class IndexKind(StrEnum):
+    """How the gallery holds and scans its vectors."""
+
+    EXACT = "exact"  # float32 flat indexes: every score exact (the oracle)
+    FAST = "fast"  # 4-bit PQ fast-scan candidates, re-ranked with int8 copies of the vectors
+
+
+@dataclass(frozen=True, slots=True)
+class FastIndexParams:
+    """Tuning of the fast index (measured by `abis bench`)."""
+
+    # Dimensions per 4-bit product-quantizer sub-vector: smaller is more accurate and slower
+    # (the scan costs in proportion to the number of sub-vectors). Must divide the dimensions,
+    # else the largest of 8, 4, 2, 1 that does is used.
+    subvector_dim: int = 8
+    # First top-k taken per shard and probe; grown x4 while the tail of the re-ranked top-k
+    # still holds a score at the threshold, so hits are not cut off by k.
+    candidates: int = 64
+
+    def __post_init__(self) -> None:
+        if self.subvector_dim < 1 or self.candidates < 1:
+            raise ValueError("subvector_dim and candidates must be positive")

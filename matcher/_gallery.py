@@ -1,10 +1,9 @@
-"""The gallery: entries' normalised templates in two flat inner-product indexes, plus metadata.
+"""The gallery: entries' templates in an index engine, plus per-row metadata.
 
-Layout. Finger index row i is entry row i: the ten normalised finger vectors concatenated
-(zeros where unusable), so one inner product is the sum of cosines over common positions. The face
-index holds only entries with a usable face; `face_entry_row` maps its rows back. Metadata lives
-in numpy columns aligned with the entry rows, so eligibility is a vectorised mask turned into a
-FAISS selector. Flat indexes are exact: no recall loss to explain to a court.
+The metadata lives in numpy columns aligned with the entry rows, so eligibility is a vectorised
+mask. Two engines hold the vectors (`IndexKind`): `exact` (float32 flat indexes, every score
+exact: the oracle) and `fast` (4-bit PQ fast-scan candidates re-ranked with int8 vectors, see
+`_fast.py`). Both answer the same questions through the same API.
 
 Removal is a tombstone (alive=False), so it is O(1) and immediate; the rows are reclaimed in one
 pass when tombstones reach a quarter of the rows, instead of FAISS shifting the whole index on
@@ -16,21 +15,21 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
 from ._columns import Column
-from ._config import FINGER_POSITIONS, MatcherConfig
+from ._config import FastIndexParams, IndexKind, MatcherConfig
 from ._eligibility import Eligibility, EntryMeta
+from ._exact import ExactEngine
 from ._exceptions import DuplicateEntryError, UnknownEntryError
+from ._fast import FastEngine
 from ._prepared import PreparedBatch, prepare_prefix
 from ._rwlock import ReadWriteLock
 from ._scoring import SearchOutcome
-from ._search import GalleryView, Query, search_group
+from ._search import MetaView, Query
 from ._templates import Templates
 
 __all__ = ["Gallery"]
@@ -49,20 +48,34 @@ def _check_entry_id(entry_id: int) -> int:
 
 
 class Gallery:
-    """Exact one-to-many search over enrolled templates; thread-safe (many readers, one writer)."""
+    """One-to-many search over enrolled templates; thread-safe (many readers, one writer).
 
-    def __init__(self, config: MatcherConfig) -> None:
+    `index` picks the engine (exact by default); `fast` tunes the fast one.
+    """
+
+    def __init__(
+        self,
+        config: MatcherConfig,
+        *,
+        index: IndexKind | str = IndexKind.EXACT,
+        fast: FastIndexParams | None = None,
+    ) -> None:
         self.config = config
+        self.kind = IndexKind(index)
+        self.fast_params = fast or FastIndexParams()
         self._lock = ReadWriteLock()
-        self._fingers = faiss.IndexFlatIP(len(FINGER_POSITIONS) * config.finger_dim)
-        self._faces = faiss.IndexFlatIP(config.face_dim)
+        self._engine: ExactEngine | FastEngine = (
+            ExactEngine(config) if self.kind is IndexKind.EXACT
+            else FastEngine(config, self.fast_params)
+        )
+        self._mutations = 0
+        self._removals = 0
         self._entry_ids = Column(np.int64)
         self._group = Column(np.uint8)
         self._member_state = Column(np.uint8)
         self._marked = Column(np.bool_)
         self._alive = Column(np.bool_)
         self._finger_mask = Column(np.uint16)
-        self._face_entry_row = Column(np.int64)
         self._row_of: dict[int, int] = {}
         self._dead = 0
 
@@ -141,6 +154,8 @@ class Gallery:
             del self._row_of[entry_id]
             self._alive.values[row] = False
             self._dead += 1
+            self._mutations += 1
+            self._removals += 1
             if 4 * self._dead > len(self._alive):
                 self._compact()
 
@@ -148,6 +163,7 @@ class Gallery:
         """Mark or unmark an entry (for marked-only eligibility). Raises UnknownEntryError."""
         with self._lock.writing():
             self._marked.values[self._row(entry_id)] = marked
+            self._mutations += 1
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -192,25 +208,101 @@ class Gallery:
         batch, error = prepare_prefix(probes, self.config)
         if error is not None:
             raise error
-        prepared = batch.items()
-        groups: defaultdict[tuple[Eligibility, int, bool], list[int]] = defaultdict(list)
-        for i, (p, eligible) in enumerate(zip(prepared, eligibles, strict=True)):
-            groups[(eligible, p.finger_mask, p.face is not None)].append(i)
-
-        outcomes: list[SearchOutcome] = [SearchOutcome(hits=())] * len(probes)
+        query = Query(
+            eligible=Eligibility(groups=frozenset()),  # per probe: see `eligibles`
+            finger_threshold=_resolve(finger_threshold, self.config.finger_threshold),
+            face_threshold=_resolve(face_threshold, self.config.face_threshold),
+            limit=limit,
+        )
+        if not probes:
+            return []
         with self._lock.reading():
-            view = self._view()
-            for (eligible, _, _), members in groups.items():
-                query = Query(
-                    eligible=eligible,
-                    finger_threshold=_resolve(finger_threshold, self.config.finger_threshold),
-                    face_threshold=_resolve(face_threshold, self.config.face_threshold),
-                    limit=limit,
-                )
-                results = search_group(view, [prepared[i] for i in members], query)
-                for i, outcome in zip(members, results, strict=True):
-                    outcomes[i] = outcome
-        return outcomes
+            return self._engine.search(self._view(), batch.items(), eligibles, query)
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def mutations(self) -> int:
+        """How many adds, removals and mark changes so far (drives periodic snapshots)."""
+        return self._mutations
+
+    @property
+    def removals(self) -> int:
+        """How many removals so far (an erasure should reach the snapshot on disk soon)."""
+        return self._removals
+
+    def nbytes(self) -> int:
+        """Bytes held by the index and its metadata columns (not Python's id dictionary)."""
+        with self._lock.reading():
+            columns = (self._entry_ids, self._group, self._member_state, self._marked,
+                       self._alive, self._finger_mask)
+            return self._engine.nbytes() + sum(c.values.nbytes for c in columns)
+
+    def entries(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """The entry ids held and their marks, in row order (for reconciling with a store)."""
+        with self._lock.reading():
+            alive = self._alive.values
+            return self._entry_ids.values[alive].copy(), self._marked.values[alive].copy()
+
+    def export_state(self) -> dict[str, npt.NDArray[np.generic]]:
+        """Everything needed to rebuild this gallery, as named numpy arrays; removed entries
+        are reclaimed first, so the state never holds them."""
+        with self._lock.writing():
+            if self._dead:
+                self._compact()
+            state = self._engine.export_state()
+            state.update(
+                kind=np.frombuffer(self.kind.value.encode(), dtype=np.uint8).copy(),
+                dims=np.array([self.config.finger_dim, self.config.face_dim], np.int64),
+                entry_ids=self._entry_ids.values.copy(),
+                group=self._group.values.copy(),
+                member_state=self._member_state.values.copy(),
+                marked=self._marked.values.copy(),
+                finger_mask=self._finger_mask.values.copy(),
+            )
+            return state
+
+    @classmethod
+    def from_state(
+        cls,
+        config: MatcherConfig,
+        state: dict[str, npt.NDArray[np.generic]],
+        *,
+        fast: FastIndexParams | None = None,
+    ) -> Gallery:
+        """A gallery restored from `export_state`; ValueError if it does not fit `config`."""
+        kind = bytes(state["kind"].astype(np.uint8)).decode()
+        gallery = cls(config, index=kind, fast=fast)
+        gallery.load_state(state)
+        return gallery
+
+    def load_state(self, state: dict[str, npt.NDArray[np.generic]]) -> None:
+        """Replace this gallery's content with `export_state`'s; ValueError if it does not fit
+        (another engine, other dimensions or fast-index parameters), leaving it unchanged."""
+        kind = bytes(state["kind"].astype(np.uint8)).decode()
+        if kind != self.kind.value:
+            raise ValueError(f"state holds a {kind} index, this gallery is {self.kind.value}")
+        dims = state["dims"].tolist()
+        if dims != [self.config.finger_dim, self.config.face_dim]:
+            raise ValueError(f"state has dimensions {dims}, config wants "
+                             f"{[self.config.finger_dim, self.config.face_dim]}")
+        ids = state["entry_ids"].astype(np.int64).tolist()
+        row_of = dict(zip(ids, range(len(ids)), strict=True))
+        if len(row_of) != len(ids):
+            raise ValueError("state holds duplicate entry ids")
+        engine = (ExactEngine(self.config) if self.kind is IndexKind.EXACT
+                  else FastEngine(self.config, self.fast_params))
+        engine.restore(state)
+        with self._lock.writing():
+            self._engine = engine
+            self._entry_ids.replace(state["entry_ids"])
+            self._group.replace(state["group"])
+            self._member_state.replace(state["member_state"])
+            self._marked.replace(state["marked"])
+            self._finger_mask.replace(state["finger_mask"])
+            self._alive.replace(np.ones(len(ids), dtype=np.bool_))
+            self._row_of = row_of
+            self._dead = 0
 
     # -- internals (callers hold the lock) --------------------------------------------------
 
@@ -220,25 +312,19 @@ class Gallery:
         except (KeyError, TypeError):
             raise UnknownEntryError(entry_id) from None
 
-    def _view(self) -> GalleryView:
-        return GalleryView(
-            fingers=self._fingers,
-            faces=self._faces,
+    def _view(self) -> MetaView:
+        return MetaView(
             entry_ids=self._entry_ids.values,
             group=self._group.values,
             member_state=self._member_state.values,
             marked=self._marked.values,
             alive=self._alive.values,
             finger_mask=self._finger_mask.values,
-            face_entry_row=self._face_entry_row.values,
         )
 
     def _append(self, ids: list[int], prepared: PreparedBatch, metas: list[EntryMeta]) -> None:
         first_row = len(self._entry_ids)
-        self._fingers.add(prepared.fingers)
-        if len(prepared.faces):
-            self._faces.add(prepared.faces)
-            self._face_entry_row.extend(prepared.face_owners + first_row)
+        self._engine.append(first_row, prepared)
         self._entry_ids.extend(ids)
         self._group.extend([m.group for m in metas])
         self._member_state.extend([m.member_state for m in metas])
@@ -246,29 +332,18 @@ class Gallery:
         self._alive.extend(np.ones(len(ids), dtype=np.bool_))
         self._finger_mask.extend(prepared.finger_masks)
         self._row_of.update(zip(ids, range(first_row, first_row + len(ids)), strict=True))
+        self._mutations += len(ids)
 
     def _compact(self) -> None:
         """Reclaim tombstoned rows in one pass over each index (order is preserved)."""
         alive = self._alive.values.copy()
-        new_row = np.cumsum(alive) - 1
-        face_alive = alive[self._face_entry_row.values]
-        _drop_rows(self._fingers, ~alive)
-        _drop_rows(self._faces, ~face_alive)
-        surviving_owners = new_row[self._face_entry_row.values[face_alive]]
-        self._face_entry_row.keep(face_alive)
-        self._face_entry_row.values[:] = surviving_owners
+        self._engine.compact(alive)
         for column in (self._entry_ids, self._group, self._member_state, self._marked,
                        self._alive, self._finger_mask):
             column.keep(alive)
         ids = self._entry_ids.values.tolist()
         self._row_of = dict(zip(ids, range(len(ids)), strict=True))
         self._dead = 0
-
-
-def _drop_rows(index: faiss.IndexFlatIP, dead: npt.NDArray[np.bool_]) -> None:
-    if dead.any():
-        bits = np.packbits(dead, bitorder="little")
-        index.remove_ids(faiss.IDSelectorBitmap(bits.size, faiss.swig_ptr(bits)))
 
 
 def _resolve(threshold: float | None, default: float) -> float:

@@ -38,17 +38,24 @@ _Matches = tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]  # (index rows,
 
 
 @dataclass(frozen=True, slots=True)
-class GalleryView:
-    """What a search reads, captured under the gallery's read lock (row i is entry row i)."""
+class MetaView:
+    """Per-row metadata captured under the gallery's read lock (row i is entry row i)."""
 
-    fingers: faiss.IndexFlatIP
-    faces: faiss.IndexFlatIP
     entry_ids: npt.NDArray[np.int64]
     group: npt.NDArray[np.uint8]
     member_state: npt.NDArray[np.uint8]
     marked: npt.NDArray[np.bool_]
     alive: npt.NDArray[np.bool_]
     finger_mask: npt.NDArray[np.uint16]
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryView:
+    """What an exact search reads: the metadata and the two flat indexes."""
+
+    meta: MetaView
+    fingers: faiss.IndexFlatIP
+    faces: faiss.IndexFlatIP
     face_entry_row: npt.NDArray[np.int64]  # face index row -> entry row
 
 
@@ -91,9 +98,10 @@ def search_group(
     """Search probes that share a finger mask, face presence and eligibility: one FAISS call
     per subset serves them all."""
     first = probes[0]
-    eligible = eligible_mask(query.eligible, view.group, view.member_state, view.marked)
-    eligible &= view.alive
-    counts = FINGER_COUNT[view.finger_mask & first.finger_mask]
+    meta = view.meta
+    eligible = eligible_mask(query.eligible, meta.group, meta.member_state, meta.marked)
+    eligible &= meta.alive
+    counts = FINGER_COUNT[meta.finger_mask & first.finger_mask]
     found: list[list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]]] = [
         [] for _ in probes
     ]
@@ -125,20 +133,20 @@ def search_group(
                 keep = scores >= query.face_threshold
                 bucket.append((owners[rows[keep]], scores[keep], 0))
 
-    return [_outcome(view, bucket, query.limit) for bucket in found]
+    return [outcome(meta.entry_ids, bucket, query.limit) for bucket in found]
 
 
-def _outcome(
-    view: GalleryView,
-    bucket: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]],
-    limit: int | None,
-) -> SearchOutcome:
+Bucket = list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]]
+
+
+def outcome(entry_ids: npt.NDArray[np.int64], bucket: Bucket, limit: int | None) -> SearchOutcome:
+    """Hits from (entry rows, fused scores, fingers compared) parts: best first, ties by id."""
     if not bucket:
         return SearchOutcome(hits=())
     rows = np.concatenate([rows for rows, _, _ in bucket])
     scores = np.concatenate([scores for _, scores, _ in bucket])
     counts = np.concatenate([np.full(rows.size, c, dtype=np.int64) for rows, _, c in bucket])
-    ids = view.entry_ids[rows]
+    ids = entry_ids[rows]
     order = np.lexsort((ids, -scores))[:limit]
     return SearchOutcome(
         hits=tuple(

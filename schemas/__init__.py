@@ -1,5 +1,6 @@
 """Wire models shared by the service, the CLI, clients and load tests (pydantic only)."""
 
+from schemas.bulk import BulkItem, BulkItemResult, BulkProblem, BulkStatus, BulkSummary
 from schemas.codes import (
     EU_LEVEL,
     AdmissionDecision,
@@ -11,6 +12,13 @@ from schemas.codes import (
     Sex,
 )
 from schemas.dataset import DatasetView
+from schemas.evaluation import (
+    EvaluationAnswer,
+    EvaluationCandidate,
+    EvaluationProbe,
+    EvaluationProbeResult,
+    EvaluationSearch,
+)
 from schemas.problem import Problem
 from schemas.templates import encode_template
 from schemas.transmission import (
@@ -29,8 +37,18 @@ __all__ = [
     "EU_LEVEL",
     "AdmissionDecision",
     "Biometrics",
+    "BulkItem",
+    "BulkItemResult",
+    "BulkProblem",
+    "BulkStatus",
+    "BulkSummary",
     "Category",
     "DatasetView",
+    "EvaluationAnswer",
+    "EvaluationCandidate",
+    "EvaluationProbe",
+    "EvaluationProbeResult",
+    "EvaluationSearch",
     "Event",
     "HitResult",
     "HitView",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,15 +23,16 @@ from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
 from service.settings import Settings
+from service.snapshotter import Snapshotter
 from service.store.database import make_engine, make_sessions
 from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
-from service.transmission.gallery_loader import load_gallery
+from service.transmission.gallery_loader import load_or_rebuild
 from service.transmission.pipeline import BatchPipeline
-from service.transmission.process import BatchProcessor, WorkItem, WorkResult
 
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
+from service.transmission.process import BatchProcessor, WorkItem, WorkResult
 
 _log = structlog.get_logger(__name__)
 
@@ -42,6 +45,29 @@ def matcher_config(settings: Settings) -> matcher.MatcherConfig:
         face_threshold=settings.face_threshold,
         min_quality=settings.min_quality,
     )
+
+
+def make_gallery(settings: Settings) -> matcher.Gallery:
+    return matcher.Gallery(
+        matcher_config(settings),
+        index=settings.index,
+        fast=matcher.FastIndexParams(
+            subvector_dim=settings.fast_subvector_dim, candidates=settings.fast_candidates
+        ),
+    )
+
+
+def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
+    """Log a long gallery load's progress every few seconds (never per dataset)."""
+    last = [time.monotonic()]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every_seconds or done == total:
+            last[0] = now
+            _log.info("gallery_load_progress", done=done, total=total)
+
+    return report
 
 
 @dataclass
@@ -57,6 +83,7 @@ class Runtime:
     ready: threading.Event = field(default_factory=threading.Event)
     lease: WriterLease | None = None
     sweeper: Sweeper | None = None
+    snapshotter: Snapshotter | None = None
 
     @property
     def skew(self) -> dt.timedelta:
@@ -80,7 +107,7 @@ class Runtime:
         require_current(engine)
         lease = acquire_writer_lease(engine)
         sessions = make_sessions(engine)
-        gallery = matcher.Gallery(matcher_config(settings))
+        gallery = make_gallery(settings)
         clock = clock or Clock()
         trail = None
         if audit:
@@ -113,11 +140,18 @@ class Runtime:
         self.sweeper.start()
 
     def _load(self) -> None:
+        path = self.settings.effective_snapshot_file
         try:
-            load_gallery(self.sessions, self.master, self.gallery)
+            load_or_rebuild(self.sessions, self.master, self.gallery, path, _progress_log())
         except Exception:
             _log.exception("gallery_load_failed")
             return
+        if path is not None:
+            self.snapshotter = Snapshotter(
+                path, self.gallery, self.master, every=self.settings.snapshot_every,
+                seconds=self.settings.snapshot_seconds,
+            )
+            self.snapshotter.start()
         self.ready.set()
         self._start_sweeper()
 
@@ -125,6 +159,8 @@ class Runtime:
         if self.sweeper is not None:
             self.sweeper.stop()
         self.pipeline.stop()
+        if self.snapshotter is not None:
+            self.snapshotter.stop()
         if self.audit is not None:
             self.audit.checkpoint_now(self.sessions, self.clock.now())
         self.engine.dispose()

@@ -11,6 +11,7 @@ from service.api import problems
 from service.api.middleware import BodyLimit, RequestContext
 from service.api.routes import (
     audit,
+    bulk,
     datasets,
     health,
     hits,
@@ -45,7 +46,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     problems.install(app)
     for module in (transmissions, datasets, lifecycle, hits, notifications, statistics, audit,
-                   health, problem_types):
+                   bulk, health, problem_types):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.audit.events import RequestAudit
 from service.auth import Caller, authenticate
+from service.auth.cache import KeyCache
 from service.errors import Unauthenticated
 from service.runtime import Runtime
+from service.store.models import ApiKeyRow
 
 _bearer = HTTPBearer(auto_error=False, description="An access point's API key")
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, and two thread hops per request cost more than the work (load tests).
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -23,7 +29,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_audit(request: Request) -> RequestAudit | None:
+async def get_audit(request: Request) -> RequestAudit | None:
     """This request's audit record (None for unaudited paths and audit-off benchmarks)."""
     audit: RequestAudit | None = getattr(request.state, "audit", None)
     if audit is not None:  # routing is done: the event may be written before the middleware sees it
@@ -34,20 +40,48 @@ def get_audit(request: Request) -> RequestAudit | None:
 AuditDep = Annotated[RequestAudit | None, Depends(get_audit)]
 
 
-def get_caller(
+def _key_cache(request: Request, runtime: Runtime) -> KeyCache:
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    if cache is None:
+        cache = KeyCache(runtime.settings.auth_cache_seconds)
+        request.app.state.key_cache = cache
+    return cache
+
+
+def _lookup(runtime: Runtime, presented: str | None) -> tuple[Caller, dt.datetime | None]:
+    now = runtime.clock.now()
+    with runtime.sessions() as session:
+        caller = authenticate(session, presented, now)
+        row = session.get(ApiKeyRow, caller.key_id)  # already loaded: no second query
+        expires = row.expires_at if row is not None else None
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
+    return caller, expires
+
+
+async def get_caller(
+    request: Request,
     runtime: RuntimeDep,
     audit: AuditDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
+    """The key's owner: from the short-lived key cache, else from the store (in a thread)."""
     presented = credentials.credentials if credentials else None
-    try:
-        with runtime.sessions() as session:
-            caller = authenticate(session, presented, runtime.clock.now())
-    except Unauthenticated:
-        if audit is not None and presented:
-            # The key's public id (never the secret) tells supervisors who tried.
-            audit.presented_key_id = presented.split("_")[1][:24] if "_" in presented else None
-        raise
+    cache = _key_cache(request, runtime)
+    cached = cache.get(presented, runtime.clock.now()) if presented else None
+    if cached is not None:
+        caller = cached
+    else:
+        try:
+            caller, expires = await run_in_threadpool(_lookup, runtime, presented)
+        except Unauthenticated:
+            if audit is not None and presented:
+                # The key's public id (never the secret) tells supervisors who tried.
+                audit.presented_key_id = (presented.split("_")[1][:24] if "_" in presented
+                                          else None)
+            raise
+        assert presented is not None
+        cache.put(presented, caller, expires)
     if audit is not None:
         audit.caller = caller
     return caller

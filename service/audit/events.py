@@ -33,6 +33,7 @@ class Operation(StrEnum):
     NOTIFICATIONS = "notification:read"
     ACKNOWLEDGE = "notification:ack"
     STATISTICS = "statistics:read"
+    EVALUATION_SEARCH = "evaluation:search"
     BULK_LOAD = "dataset:bulk-load"
     OTHER = "http:request"
 
@@ -54,6 +55,8 @@ _OPERATIONS = {
     ("GET", "/v1/notifications"): Operation.NOTIFICATIONS,
     ("POST", "/v1/notifications/{notification_id}/ack"): Operation.ACKNOWLEDGE,
     ("GET", "/v1/statistics"): Operation.STATISTICS,
+    ("POST", "/v1/bulk/transmissions"): Operation.BULK_LOAD,
+    ("POST", "/v1/evaluation/search"): Operation.EVALUATION_SEARCH,
 }
 
 

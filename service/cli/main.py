@@ -11,7 +11,9 @@ import typer
 
 from schemas.codes import Category, Role
 from service.cli import audit as audit_cli
+from service.cli import bench as bench_cli
 from service.cli import db as db_cli
+from service.cli import operators
 from service.cli import sweep as sweep_cli
 from service.cli.common import fail, open_sessions
 from service.errors import ServiceError
@@ -24,6 +26,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
 app.command()(sweep_cli.sweep)
+operators.register(app)
+app.command("bench")(bench_cli.bench)
 
 
 @app.command()

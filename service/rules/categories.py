@@ -49,6 +49,8 @@ _ADMISSION_TARGETS = Targets(
     marked_only=frozenset({int(Category.APPLICANT)}),
 )
 _OFFICER = frozenset({Role.OFFICER})
+# Stored categories may also be loaded in bulk by operators (`POST /v1/bulk/transmissions`).
+_LOADABLE = frozenset({Role.OFFICER, Role.OPERATOR})
 _POLICE = frozenset({Role.LAW_ENFORCEMENT})
 _72H = dt.timedelta(hours=72)
 
@@ -60,11 +62,13 @@ def _rule(
     group: int | None,
     years: int | None,
     targets: Targets | None,
-    roles: frozenset[Role] = _OFFICER,
+    roles: frozenset[Role] | None = None,
     deadline: dt.timedelta = _72H,
     person_data: bool = True,
     own: bool = False,
 ) -> CategoryRule:
+    if roles is None:
+        roles = _OFFICER if group is None else _LOADABLE
     return CategoryRule(
         category, article, group, years, targets, roles, deadline, person_data, person_data, own
     )

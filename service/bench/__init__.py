@@ -1,0 +1,1 @@
+"""`abis bench`: the matching engines measured side by side on synthetic galleries."""

@@ -1,0 +1,1 @@
+"""Accuracy evaluation of identification: metrics, the HTTP client that gathers scores, reports."""
