@@ -51,7 +51,7 @@ def _search(runtime: Runtime, body: EvaluationSearch) -> EvaluationAnswer:
     probes = []
     for probe in body.probes:
         fingers, face = decode_biometrics(probe.biometrics, config)
-        probes.append(checked_templates(fingers, face, config))
+        probes.append(checked_templates(fingers, face, config)[0])
     outcomes = runtime.gallery.search_many(
         probes,
         [EVERY_STORED_GROUP] * len(probes),

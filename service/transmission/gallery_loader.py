@@ -126,7 +126,9 @@ def load_or_rebuild(
 ) -> Reconciled:
     """Startup: the snapshot reconciled with the store if it is usable, else a full rebuild."""
     started = time.monotonic()
-    if snapshot is not None:
+    if snapshot is not None and not snapshot.exists():
+        _log.info("gallery_snapshot_absent", path=str(snapshot))  # a first start: rebuild
+    elif snapshot is not None:
         try:
             held = load_snapshot(snapshot, master, gallery)
         except SnapshotError as error:

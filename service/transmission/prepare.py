@@ -84,9 +84,8 @@ def check_rules(
     return rule
 
 
-def _quality_gate(templates: matcher.Templates, config: matcher.MatcherConfig) -> None:
+def _quality_gate(templates: matcher.Templates, report: matcher.QualityReport) -> None:
     """Poor captures are refused with a reason so the sender retransmits (Art 38(1))."""
-    report = matcher.assess(templates, config)
     if templates.fingers and not report.usable_fingers:
         raise InsufficientQuality(
             "no fingerprint is of usable quality; retake them and retransmit with the same "
@@ -111,8 +110,8 @@ def prepare(
 ) -> PreparedTransmission:
     rule = check_rules(request, caller, now, skew)
     fingers, face = decode_biometrics(request.biometrics, config)
-    templates = checked_templates(fingers, face, config)
-    _quality_gate(templates, config)
+    templates, report = checked_templates(fingers, face, config)
+    _quality_gate(templates, report)
     sealed = None
     until = None
     if rule.stored:

@@ -63,14 +63,16 @@ def to_templates(fingers: Mapping[int, bytes], face: bytes | None) -> matcher.Te
 
 def checked_templates(
     fingers: Mapping[int, bytes], face: bytes | None, config: matcher.MatcherConfig
-) -> matcher.Templates:
-    """Templates that the matcher accepts: finite, non-zero, right dimension."""
+) -> tuple[matcher.Templates, matcher.QualityReport]:
+    """Templates that the matcher accepts (finite, non-zero, right dimension) and their quality.
+
+    `matcher.assess` validates as it assesses, so one call serves both.
+    """
     templates = to_templates(fingers, face)
     try:
-        matcher.validate(templates, config)
+        return templates, matcher.assess(templates, config)
     except matcher.TemplateError as error:
         raise InvalidTemplate(str(error), template=_template_name(error)) from None
-    return templates
 
 
 def _template_name(error: matcher.TemplateError) -> str:
