@@ -9,7 +9,9 @@ their ratios, and optionally writes them as JSON. Usage (from the repository roo
 Approaches, all exact, all answering the same question (range search at the fused threshold):
   unfiltered   one flat index, no eligibility at all: the brute-force baseline
   selectors    one flat index, eligibility as an IDSelectorBitmap built from numpy columns
-               (what matcher.Gallery does), measured bare and through Gallery.search
+               (what matcher.Gallery's exact engine did until it became a dense batched
+               product with eligibility as a mask, `matcher/_dense.py`), measured bare, and
+               Gallery.search as it is now
   per-group    one flat index per group; marked-only groups and the excluded Member State are
                post-filtered, since marks change and a Member State cuts across groups
 Also: Gallery.search_many vs a loop of Gallery.search, and two threads searching at once.

@@ -15,7 +15,7 @@ from ._exceptions import (
 )
 from ._gallery import Gallery
 from ._scoring import Comparison, Hit, Modality, SearchOutcome, compare
-from ._templates import QualityReport, Templates, assess, validate
+from ._templates import QualityReport, Templates, TemplateSource, assess, validate
 
 __all__ = [
     "FINGER_POSITIONS",
@@ -34,6 +34,7 @@ __all__ = [
     "SearchOutcome",
     "TemplateError",
     "TemplateProblem",
+    "TemplateSource",
     "Templates",
     "UnknownEntryError",
     "assess",

@@ -51,11 +51,17 @@ class FastIndexParams:
     # Dimensions per 4-bit product-quantizer sub-vector: smaller is more accurate and slower
     # (the scan costs in proportion to the number of sub-vectors). Must divide the dimensions,
     # else the largest of 8, 4, 2, 1 that does is used.
-    subvector_dim: int = 8
+    subvector_dim: int = 4
     # First top-k taken per shard and probe; grown x4 while the tail of the re-ranked top-k
     # still holds a score at the threshold, so hits are not cut off by k.
     candidates: int = 64
+    # With a template source (see Gallery), candidates whose int8 score lies this close to a
+    # threshold are re-scored exactly from their stored templates: int8 rounding (~1e-3) must
+    # not decide a pair at the threshold. Such candidates are rare (~1 search in 100).
+    recheck_band: float = 0.01
 
     def __post_init__(self) -> None:
         if self.subvector_dim < 1 or self.candidates < 1:
             raise ValueError("subvector_dim and candidates must be positive")
+        if not (math.isfinite(self.recheck_band) and self.recheck_band >= 0):
+            raise ValueError("recheck_band must be a finite number >= 0")

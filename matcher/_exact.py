@@ -2,13 +2,13 @@
 
 Finger index row i is entry row i: the ten normalised finger vectors concatenated (zeros where
 unusable), so one inner product is the sum of cosines over common positions. The face index holds
-only entries with a usable face; `face_entry_row` maps its rows back. Flat indexes are exact: no
+only entries with a usable face; `face_entry_row` maps its rows back. Searches read the indexes'
+vectors directly, as dense products over a whole batch (`_dense.py`). Every score is exact: no
 recall loss to explain to a court.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import faiss
@@ -17,16 +17,18 @@ import numpy.typing as npt
 
 from ._columns import Column
 from ._config import FINGER_POSITIONS, MatcherConfig
+from ._dense import DenseView, search_dense
 from ._eligibility import Eligibility
 from ._prepared import Prepared, PreparedBatch
 from ._scoring import SearchOutcome
-from ._search import GalleryView, MetaView, Query, search_group
+from ._search import MetaView, Query
 
 State = dict[str, npt.NDArray[np.generic]]
 
 
 class ExactEngine:
     kind = "exact"
+    rechecked = 0  # every score is exact: nothing to re-check
 
     def __init__(self, config: MatcherConfig) -> None:
         self._fingers = faiss.IndexFlatIP(len(FINGER_POSITIONS) * config.finger_dim)
@@ -55,18 +57,23 @@ class ExactEngine:
         eligibles: Sequence[Eligibility],
         query: Query,
     ) -> list[SearchOutcome]:
-        view = GalleryView(meta, self._fingers, self._faces, self._face_entry_row.values)
-        groups: defaultdict[tuple[Eligibility, int, bool], list[int]] = defaultdict(list)
-        for i, (p, eligible) in enumerate(zip(probes, eligibles, strict=True)):
-            groups[(eligible, p.finger_mask, p.face is not None)].append(i)
-        outcomes: list[SearchOutcome] = [SearchOutcome(hits=())] * len(probes)
-        for (eligible, _, _), members in groups.items():
-            group_query = Query(eligible, query.finger_threshold, query.face_threshold,
-                                query.limit)
-            results = search_group(view, [probes[i] for i in members], group_query)
-            for i, outcome in zip(members, results, strict=True):
-                outcomes[i] = outcome
-        return outcomes
+        view = DenseView(meta, _vectors(self._fingers), _vectors(self._faces),
+                         self._face_entry_row.values)
+        return search_dense(view, probes, eligibles, query)
+
+    def vectors(
+        self, rows: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32] | None]]:
+        """Copies of the normalised finger rows and faces (None: no usable face) of `rows`."""
+        fingers = _vectors(self._fingers)[rows].copy()
+        owners = self._face_entry_row.values  # ascending: faces are appended in row order
+        at = np.searchsorted(owners, rows)
+        faces_view = _vectors(self._faces)
+        faces: list[npt.NDArray[np.float32] | None] = [
+            faces_view[i].copy() if i < owners.size and owners[i] == row else None
+            for i, row in zip(at.tolist(), rows.tolist(), strict=True)
+        ]
+        return fingers, faces
 
     def nbytes(self) -> int:
         return (
@@ -86,6 +93,14 @@ class ExactEngine:
         self._fingers = _index(state["exact_fingers"])
         self._faces = _index(state["exact_faces"])
         self._face_entry_row.replace(state["exact_face_entry_row"])
+
+
+def _vectors(index: faiss.IndexFlatIP) -> npt.NDArray[np.float32]:
+    """The index's vectors, without a copy (valid until the next add: callers hold the lock)."""
+    if not index.ntotal:
+        return np.zeros((0, index.d), dtype=np.float32)
+    flat = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
+    return flat.reshape(index.ntotal, index.d)
 
 
 def _drop_rows(index: faiss.Index, dead: npt.NDArray[np.bool_]) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._columns import Column
-from ._config import FastIndexParams, IndexKind, MatcherConfig
+from ._config import FINGER_POSITIONS, FastIndexParams, IndexKind, MatcherConfig
 from ._eligibility import Eligibility, EntryMeta
 from ._exact import ExactEngine
 from ._exceptions import DuplicateEntryError, UnknownEntryError
@@ -30,7 +30,7 @@ from ._prepared import PreparedBatch, prepare_prefix
 from ._rwlock import ReadWriteLock
 from ._scoring import SearchOutcome
 from ._search import MetaView, Query
-from ._templates import Templates
+from ._templates import Templates, TemplateSource
 
 __all__ = ["Gallery"]
 
@@ -50,7 +50,8 @@ def _check_entry_id(entry_id: int) -> int:
 class Gallery:
     """One-to-many search over enrolled templates; thread-safe (many readers, one writer).
 
-    `index` picks the engine (exact by default); `fast` tunes the fast one.
+    `index` picks the engine (exact by default); `fast` tunes the fast one, and `source`, when
+    given, lets it re-score candidates near a threshold exactly (see FastIndexParams).
     """
 
     def __init__(
@@ -59,14 +60,16 @@ class Gallery:
         *,
         index: IndexKind | str = IndexKind.EXACT,
         fast: FastIndexParams | None = None,
+        source: TemplateSource | None = None,
     ) -> None:
         self.config = config
         self.kind = IndexKind(index)
         self.fast_params = fast or FastIndexParams()
+        self.source = source
         self._lock = ReadWriteLock()
         self._engine: ExactEngine | FastEngine = (
             ExactEngine(config) if self.kind is IndexKind.EXACT
-            else FastEngine(config, self.fast_params)
+            else FastEngine(config, self.fast_params, source)
         )
         self._mutations = 0
         self._removals = 0
@@ -198,9 +201,8 @@ class Gallery:
         face_threshold: float | None = None,
         limit: int | None = None,
     ) -> list[SearchOutcome]:
-        """The same as search for each (probe, eligibility) pair, with one FAISS call serving
-        every probe that shares eligibility and usable finger positions (FAISS then spreads the
-        probes over the cores)."""
+        """The same as search for each (probe, eligibility) pair, searched together: one pass
+        over the gallery serves the whole batch (BLAS or FAISS spread it over the cores)."""
         if len(probes) != len(eligibles):
             raise ValueError("probes and eligibles must have the same length")
         if limit is not None and limit < 1:
@@ -209,7 +211,6 @@ class Gallery:
         if error is not None:
             raise error
         query = Query(
-            eligible=Eligibility(groups=frozenset()),  # per probe: see `eligibles`
             finger_threshold=_resolve(finger_threshold, self.config.finger_threshold),
             face_threshold=_resolve(face_threshold, self.config.face_threshold),
             limit=limit,
@@ -227,9 +228,35 @@ class Gallery:
         return self._mutations
 
     @property
+    def rechecked(self) -> int:
+        """Candidates re-scored exactly from the template source so far (fast engine only)."""
+        return self._engine.rechecked
+
+    @property
     def removals(self) -> int:
         """How many removals so far (an erasure should reach the snapshot on disk soon)."""
         return self._removals
+
+    def templates_of(self, entry_ids: Sequence[int]) -> dict[int, Templates]:
+        """The normalised templates held for those of `entry_ids` in the gallery (exact engine
+        only: the fast one keeps no full-precision vectors). A `TemplateSource` for a fast
+        gallery holding the same entries, as benchmarks use it."""
+        if not isinstance(self._engine, ExactEngine):
+            raise TypeError("only an exact gallery holds full-precision templates")
+        with self._lock.reading():
+            held = [entry_id for entry_id in entry_ids if entry_id in self._row_of]
+            rows = np.array([self._row_of[entry_id] for entry_id in held], dtype=np.int64)
+            fingers, faces = self._engine.vectors(rows)
+            masks = self._finger_mask.values[rows].tolist()
+        dim = self.config.finger_dim
+        return {
+            entry_id: Templates(
+                fingers={p + 1: fingers[i, p * dim:(p + 1) * dim].copy()
+                         for p in range(len(FINGER_POSITIONS)) if mask >> p & 1},
+                face=faces[i],
+            )
+            for i, (entry_id, mask) in enumerate(zip(held, masks, strict=True))
+        }
 
     def nbytes(self) -> int:
         """Bytes held by the index and its metadata columns (not Python's id dictionary)."""
@@ -269,10 +296,11 @@ class Gallery:
         state: dict[str, npt.NDArray[np.generic]],
         *,
         fast: FastIndexParams | None = None,
+        source: TemplateSource | None = None,
     ) -> Gallery:
         """A gallery restored from `export_state`; ValueError if it does not fit `config`."""
         kind = bytes(state["kind"].astype(np.uint8)).decode()
-        gallery = cls(config, index=kind, fast=fast)
+        gallery = cls(config, index=kind, fast=fast, source=source)
         gallery.load_state(state)
         return gallery
 
@@ -291,7 +319,7 @@ class Gallery:
         if len(row_of) != len(ids):
             raise ValueError("state holds duplicate entry ids")
         engine = (ExactEngine(self.config) if self.kind is IndexKind.EXACT
-                  else FastEngine(self.config, self.fast_params))
+                  else FastEngine(self.config, self.fast_params, self.source))
         engine.restore(state)
         with self._lock.writing():
             self._engine = engine

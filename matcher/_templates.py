@@ -6,7 +6,7 @@ transmitted unnormalised; only those whose norm reaches `min_quality` are usable
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ import numpy.typing as npt
 from ._config import FINGER_POSITIONS, MatcherConfig
 from ._exceptions import TemplateError, TemplateProblem
 
-__all__ = ["QualityReport", "Templates", "assess", "validate"]
+__all__ = ["QualityReport", "TemplateSource", "Templates", "assess", "validate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,11 @@ class Templates:
 
     fingers: Mapping[int, npt.NDArray[np.float32]]
     face: npt.NDArray[np.float32] | None = None
+
+
+# Entry ids -> the templates enrolled under them, for those it still holds (the service reads
+# and decrypts them from its store). Lets the fast engine score exactly where rounding matters.
+TemplateSource = Callable[[Sequence[int]], Mapping[int, Templates]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
 from service.transmission.gallery_loader import load_or_rebuild
 from service.transmission.pipeline import BatchPipeline
+from service.transmission.stored import template_source
 
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
@@ -47,13 +48,15 @@ def matcher_config(settings: Settings) -> matcher.MatcherConfig:
     )
 
 
-def make_gallery(settings: Settings) -> matcher.Gallery:
+def make_gallery(settings: Settings, source: matcher.TemplateSource | None = None
+                 ) -> matcher.Gallery:
     return matcher.Gallery(
         matcher_config(settings),
         index=settings.index,
         fast=matcher.FastIndexParams(
             subvector_dim=settings.fast_subvector_dim, candidates=settings.fast_candidates
         ),
+        source=source,
     )
 
 
@@ -107,7 +110,7 @@ class Runtime:
         require_current(engine)
         lease = acquire_writer_lease(engine)
         sessions = make_sessions(engine)
-        gallery = make_gallery(settings)
+        gallery = make_gallery(settings, template_source(sessions, master))
         clock = clock or Clock()
         trail = None
         if audit:

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import errors
-from service.errors import ServiceError
+from service.errors import NotReady, ServiceError
 
 PROBLEM_JSON = "application/problem+json"
 _log = structlog.get_logger(__name__)
@@ -82,7 +82,7 @@ def problem_response(
 def _service_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ServiceError)
     _note(request, error.slug)
-    if error.status >= 500:
+    if error.status >= 500 and not isinstance(error, NotReady):  # not-ready is expected, not a bug
         _log.error("service_error", problem=error.slug)
         detail = "an internal error occurred; it has been logged"
         return problem_response(error.status, error.slug, error.title, detail, request)

@@ -28,6 +28,7 @@ from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.rules.categories import category_of_group
 from service.statistics.counters import Metric, Tally
+from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.transmission.batch_store import (
     Candidate,
@@ -42,7 +43,6 @@ from service.transmission.prepare import PreparedTransmission
 from service.transmission.stored import open_details
 
 _log = structlog.get_logger(__name__)
-_IN_CHUNK = 500  # SQLite allows 999 bound parameters by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +213,7 @@ class BatchProcessor:
         for item in items:
             if item.audit is not None:
                 item.audit.written = True
-        for plan in batch.planned.values():
-            assert plan.own is not None and plan.own.id is not None
-            self._gallery.add(plan.own.id, plan.job.templates, _meta_of(plan.job))
+        self._gallery.add_many(_index_entries(batch.planned.values()))
         return results
 
     def _plan(
@@ -310,6 +308,14 @@ class BatchProcessor:
         )
 
 
+def _index_entries(plans: Iterable[Plan]) -> list[tuple[int, matcher.Templates, matcher.EntryMeta]]:
+    entries = []
+    for plan in plans:
+        assert plan.own is not None and plan.own.id is not None
+        entries.append((plan.own.id, plan.job.templates, _meta_of(plan.job)))
+    return entries
+
+
 def _count(tally: Tally, plan: Plan) -> None:
     """The statistics (Art 12) of one transmission, written with its batch."""
     job = plan.job
@@ -345,15 +351,10 @@ def _transmission_event(
     return finish(audit, 201 if result.dataset_id is not None else 200, now)
 
 
-def _chunks(values: list[int] | list[str]) -> Iterable[list[int] | list[str]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
-
-
 def _stored_references(session: Session, jobs: list[PreparedTransmission]) -> set[str]:
     references = sorted({job.reference_number for job in jobs})
     found: set[str] = set()
-    for chunk in _chunks(references):
+    for chunk in in_chunks(references):
         found.update(
             session.scalars(
                 select(DatasetRow.reference_number).where(DatasetRow.reference_number.in_(chunk))
@@ -364,7 +365,7 @@ def _stored_references(session: Session, jobs: list[PreparedTransmission]) -> se
 
 def _rows_by_id(session: Session, ids: set[int]) -> dict[int, DatasetRow]:
     rows: dict[int, DatasetRow] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in in_chunks(sorted(ids)):
         for row in session.scalars(select(DatasetRow).where(DatasetRow.id.in_(chunk))):
             rows[row.id] = row
     return rows

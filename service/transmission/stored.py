@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+import matcher
 from service.crypto import MasterKey, Sealed, open_sealed
+from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.store.payload import DatasetPayload, decode_payload
 from service.transmission.prepare import dataset_identity
+from service.transmission.templates import to_templates
 
 
 def open_payload(master: MasterKey, row: DatasetRow) -> DatasetPayload:
@@ -18,3 +25,19 @@ def open_payload(master: MasterKey, row: DatasetRow) -> DatasetPayload:
 
 def open_details(master: MasterKey, row: DatasetRow) -> dict[str, Any]:
     return open_payload(master, row).details
+
+
+def template_source(sessions: sessionmaker[Session], master: MasterKey) -> matcher.TemplateSource:
+    """The stored templates of given datasets, for the fast index's exact re-check of the rare
+    candidates scored near a threshold (a read and a decryption each, ~1 search in 100)."""
+
+    def read(ids: Sequence[int]) -> dict[int, matcher.Templates]:
+        found: dict[int, matcher.Templates] = {}
+        with sessions() as session:
+            for chunk in in_chunks(ids):
+                for row in session.scalars(select(DatasetRow).where(DatasetRow.id.in_(chunk))):
+                    payload = open_payload(master, row)
+                    found[row.id] = to_templates(payload.fingers, payload.face)
+        return found
+
+    return read

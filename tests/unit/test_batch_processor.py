@@ -23,6 +23,7 @@ from service.store.schema import upgrade
 from service.transmission.outcome import TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission, prepare
 from service.transmission.process import BatchProcessor, Transmit
+from service.transmission.stored import template_source
 from tests.factories import new_person_seed, transmission
 
 CONFIG = matcher_config(Settings())
@@ -90,3 +91,26 @@ def test_a_batch_equals_the_same_transmissions_one_by_one(tmp_path: Path) -> Non
                 for o in outcomes]
 
     assert run(True, "a") == run(False, "b")
+
+
+def test_the_store_gives_the_fast_index_the_stored_templates_back(tmp_path: Path) -> None:
+    """The fast index re-checks near-threshold candidates with `template_source`: it must give
+    back, decrypted, exactly the templates stored under each dataset id, and nothing for an id
+    the store does not hold."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'db'}")
+    upgrade(engine)
+    sessions = make_sessions(engine)
+    processor = BatchProcessor(sessions, matcher.Gallery(CONFIG), MASTER, None, Clock())
+    jobs = [_job("IT", 2, new_person_seed(), 1), _job("DE", 1, new_person_seed(), 1)]
+    stored = [r for r in processor([Transmit(job, None) for job in jobs])
+              if isinstance(r, TransmissionOutcome)]
+    ids = [outcome.dataset_id for outcome in stored]
+    assert None not in ids
+    found = template_source(sessions, MASTER)([*ids, 10**9])  # type: ignore[list-item]
+    assert sorted(found) == sorted(ids)  # type: ignore[type-var]
+    for job, dataset_id in zip(jobs, ids, strict=True):
+        again = found[dataset_id]  # type: ignore[index]
+        assert sorted(again.fingers) == sorted(job.templates.fingers)
+        for position, vector in job.templates.fingers.items():
+            assert again.fingers[position].tobytes() == vector.tobytes()
+        assert (again.face is None) == (job.templates.face is None)

@@ -214,3 +214,74 @@ def test_state_of_other_dimensions_is_refused(
         Gallery.from_state(MatcherConfig(finger_dim=32, face_dim=128), state)
     with pytest.raises(ValueError, match="fast"):
         Gallery(CONFIG).load_state(state)
+
+
+def _sourced(entries: list[tuple[int, Templates, EntryMeta]],
+             held: dict[int, Templates]) -> Gallery:
+    gallery = Gallery(CONFIG, index=IndexKind.FAST, source=lambda ids: {
+        i: held[i] for i in ids if i in held})
+    gallery.add_many(entries)
+    return gallery
+
+
+def test_a_template_source_makes_decisions_at_the_threshold_exact(
+    population: tuple[list[tuple[int, Templates, EntryMeta]], list[Templates]],
+) -> None:
+    """With a source, pairs at the threshold are scored exactly: a threshold set to a mate's
+    exact score is a hit, the next float above it is not, whatever the int8 rounding."""
+    entries, probes = population
+    exact = _built(IndexKind.EXACT, entries)
+    fast = _sourced(entries, {entry_id: templates for entry_id, templates, _ in entries})
+    checked = 0
+    for probe in probes[:40]:
+        best = exact.search(probe, ALL).hits
+        if not best or best[0].modality is not Modality.FINGERPRINT:
+            continue
+        score = best[0].score
+        at = fast.search(probe, ALL, finger_threshold=score)
+        above = fast.search(probe, ALL, finger_threshold=float(np.nextafter(score, np.inf)))
+        assert best[0].entry_id in _hits(at) and _hits(at)[best[0].entry_id] == score
+        assert best[0].entry_id not in _hits(above)
+        checked += 1
+    assert checked >= 10
+    assert fast._engine.rechecked > 0  # type: ignore[union-attr]
+
+
+def test_a_candidate_the_source_no_longer_holds_is_dropped(
+    population: tuple[list[tuple[int, Templates, EntryMeta]], list[Templates]],
+) -> None:
+    entries, probes = population
+    exact = _built(IndexKind.EXACT, entries)
+    probe = next(p for p in probes if (hits := exact.search(p, ALL).hits)
+                 and hits[0].modality is Modality.FINGERPRINT)
+    best = exact.search(probe, ALL).hits[0]
+    fast = _sourced(entries, {})  # the store lost everything: e.g. erased since indexing
+    assert best.entry_id not in _hits(fast.search(probe, ALL, finger_threshold=best.score))
+    far_below = fast.search(probe, ALL, finger_threshold=best.score - 0.2)
+    assert best.entry_id in _hits(far_below)  # outside the band: the int8 score decides
+
+
+def test_a_top_k_search_without_threshold_stays_within_the_first_candidates(
+    population: tuple[list[tuple[int, Templates, EntryMeta]], list[Templates]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The evaluation search asks for the top k whatever the score: every tail then 'reaches'
+    the threshold, and k must not grow to the whole gallery (it did, and a 100k gallery ran
+    out of memory). Limits above the first candidates still get their k."""
+    from matcher._fast import FastEngine
+
+    entries, probes = population
+    gallery = _built(IndexKind.FAST, entries)
+    asked: list[int] = []
+    original = FastEngine._reranked
+
+    def spy(self: FastEngine, *args: object) -> object:
+        asked.append(int(args[-1]))  # type: ignore[call-overload]
+        return original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FastEngine, "_reranked", spy)
+    for limit in (5, 100):
+        outcomes = gallery.search_many(probes[:8], [ALL] * 8, finger_threshold=-4.0,
+                                       face_threshold=-4.0, limit=limit)
+        assert all(len(outcome.hits) == limit for outcome in outcomes)
+    assert max(asked) <= 100

@@ -19,6 +19,7 @@ from matcher import (
     TemplateProblem,
     Templates,
     UnknownEntryError,
+    compare,
 )
 from tests.unit.matcher.matcher_factories import (
     ALL_GROUPS,
@@ -305,3 +306,53 @@ def test_concurrent_searches_and_writes() -> None:
         thread.join()
     assert not errors
     assert len(gallery) == 150
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7])
+def test_exact_search_does_not_depend_on_chunking(
+    monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+) -> None:
+    """The dense exact search reads the gallery in chunks of rows; results (thresholded and
+    top-k, faces and fingers) must not depend on where the chunks end."""
+    from matcher import _dense
+
+    rng = np.random.default_rng(5)
+    gallery = Gallery(CONFIG)
+    gallery.add_many(
+        (i, random_templates(rng, (1, 2, 3) if i % 3 else (4, 5), face=i % 2 == 0),
+         EntryMeta(group=i % 3, member_state=i % 4))
+        for i in range(60)
+    )
+    probes = [random_templates(rng, (1, 2, 3, 4), face=True) for _ in range(4)]
+    probes += [random_templates(rng, (), face=True) for _ in range(2)]
+    probes += [random_templates(rng, (6,), face=True)]
+    eligibles = [Eligibility(groups=frozenset({0, 1, 2}), exclude_member_state=i % 4)
+                 for i in range(len(probes))]
+    settings = ({"finger_threshold": 0.0, "face_threshold": 0.0},
+                {"finger_threshold": -1.0, "face_threshold": -1.0, "limit": 5})
+    whole = [gallery.search_many(probes, eligibles, **kw) for kw in settings]  # type: ignore[arg-type]
+    monkeypatch.setattr(_dense, "_CHUNK_ROWS", chunk_rows)
+    chunked = [gallery.search_many(probes, eligibles, **kw) for kw in settings]  # type: ignore[arg-type]
+    assert chunked == whole
+    assert all(len(outcome.hits) == 5 for outcome in whole[1])
+    assert any(hit.modality is Modality.FACE for outcome in whole[0] for hit in outcome.hits)
+
+
+def test_templates_of_gives_back_the_normalised_templates_held() -> None:
+    rng = np.random.default_rng(9)
+    gallery = Gallery(CONFIG)
+    enrolled = {i: random_templates(rng, (1, 4, 7) if i % 2 else (2,), face=i % 3 == 0)
+                for i in range(12)}
+    gallery.add_many((i, t, EntryMeta(group=0, member_state=0)) for i, t in enrolled.items())
+    gallery.remove(5)
+    held = gallery.templates_of([3, 5, 6, 99])
+    assert sorted(held) == [3, 6]
+    for entry_id, given in held.items():
+        original = enrolled[entry_id]
+        assert sorted(given.fingers) == sorted(original.fingers)
+        assert (given.face is None) == (original.face is None)
+        same = compare(given, original, CONFIG)
+        assert same is not None
+        assert same.score == pytest.approx(math.sqrt(len(original.fingers)), abs=1e-6)
+    with pytest.raises(TypeError):
+        Gallery(CONFIG, index="fast").templates_of([1])
