@@ -40,7 +40,7 @@ class DatasetRow(Base):
     gallery_group: Mapped[int] = mapped_column(SmallInteger)
     transmitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     retention_until: Mapped[dt.date] = mapped_column(Date, index=True)
-    marked: Mapped[bool] = mapped_column(Boolean, default=False)
+    marked: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     sequence_id: Mapped[int] = mapped_column(BigInteger, index=True)
     key_id: Mapped[str] = mapped_column(String(16))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
