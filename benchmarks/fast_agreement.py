@@ -19,13 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-import orjson
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import matcher  # noqa: E402
-from service.evaluation.local import _templates, build_gallery  # noqa: E402
-from service.synth.dataset import read_lines, read_manifest, read_records  # noqa: E402
+from service.evaluation.local import build_gallery, read_probes  # noqa: E402
+from service.synth.dataset import read_manifest, read_records  # noqa: E402
 
 _BATCH = 64
 # Every entry is a candidate (as in `abis evaluate`): the fast gallery's copies carry no groups.
@@ -37,16 +35,8 @@ def probes(directory: Path, config: matcher.MatcherConfig) -> tuple[list[matcher
     manifest = read_manifest(directory)
     mated = {record["probe_id"]: bool(record["mated"]) for record in
              read_records(directory / "truth", manifest["truth"]["probes"])}
-    found: list[matcher.Templates] = []
-    kinds: list[bool] = []
-    for name in manifest["probes"]:
-        for line in read_lines(directory / "probes" / name):
-            probe = orjson.loads(line)
-            templates = _templates(probe["biometrics"], config)
-            if templates is not None:
-                found.append(templates)
-                kinds.append(mated[probe["probe_id"]])
-    return found, kinds
+    found = list(read_probes(directory, config))
+    return [templates for _, templates in found], [mated[probe_id] for probe_id, _ in found]
 
 
 def search_all(gallery: matcher.Gallery, batch: list[matcher.Templates]

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from ._config import FINGER_POSITIONS
 from ._eligibility import Eligibility, eligible_mask
 from ._prepared import FINGER_COUNT, Prepared
-from ._scoring import SearchOutcome
+from ._scoring import SearchOutcome, fused_scores
 from ._search import Bucket, MetaView, Query, outcome
 
 _CHUNK_ROWS = 16384  # rows per product: a 64 x 16384 float32 block is 4 MiB
@@ -157,8 +157,7 @@ def _scan(
             kth = np.partition(ranked, raw.shape[1] - limit, axis=1)[:, raw.shape[1] - limit]
             kept &= (ranked >= kth[:, None] - _SLACK).reshape(-1)
         bi, ri, counts, rows = bi[kept], ri[kept], counts[kept], rows[kept]
-        scores = np.einsum("ij,ij->i", queries[bi].astype(np.float64),
-                           block[ri].astype(np.float64)) / np.sqrt(np.maximum(counts, 1))
+        scores = fused_scores(queries[bi], block[ri], counts)
         exact = scores >= threshold
         bi, scores, counts, rows = bi[exact], scores[exact], counts[exact], rows[exact]
         # Pairs come out grouped by query (row-major), so each query's are one slice.

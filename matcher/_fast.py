@@ -40,7 +40,7 @@ from ._columns import Column, Rows
 from ._config import FINGER_POSITIONS, FastIndexParams, MatcherConfig
 from ._eligibility import Eligibility, eligible_mask
 from ._prepared import FINGER_COUNT, Prepared, PreparedBatch, prepare_prefix
-from ._scoring import SearchOutcome
+from ._scoring import SearchOutcome, fused_scores
 from ._search import Bucket, MetaView, Query, outcome
 from ._templates import TemplateSource
 
@@ -326,7 +326,7 @@ class FastEngine:
     ) -> Bucket:
         kept: Bucket = []
         for rows, scores, count in bucket:
-            threshold = query.finger_threshold if count else query.face_threshold
+            threshold = query.threshold_for(count)
             ok = (scores >= threshold - self._band) & meta.alive[rows]
             ok &= eligible_mask(eligible, meta.group[rows], meta.member_state[rows],
                                 meta.marked[rows])
@@ -341,7 +341,7 @@ class FastEngine:
         longer holds (erased meanwhile) is dropped."""
         assert self._source is not None
         unsure = [
-            [(scores < (query.finger_threshold if count else query.face_threshold) + self._band)
+            [(scores < query.threshold_for(count) + self._band)
              for _, scores, count in bucket]
             for bucket in buckets
         ]
@@ -362,7 +362,7 @@ class FastEngine:
             for j, ((rows, scores, count), flag) in enumerate(zip(bucket, flags, strict=True)):
                 if not flag.any():
                     continue
-                threshold = query.finger_threshold if count else query.face_threshold
+                threshold = query.threshold_for(count)
                 scores = scores.copy()
                 keep = ~flag
                 for k in np.flatnonzero(flag).tolist():
@@ -423,19 +423,16 @@ class FastEngine:
 
 
 def _exact_score(probe: Prepared, entry: Prepared, fingers: bool) -> float | None:
-    """The fusion rule in float64, computed as the exact engine computes it (so both give the
-    same bits); None if the pair is not comparable that way."""
+    """The pair's exact fused score; None if the pair is not comparable that way."""
     if fingers:
         common = int(FINGER_COUNT[probe.finger_mask & entry.finger_mask])
-        return None if not common else _dot(probe.fingers, entry.fingers) / np.sqrt(common)
+        if not common:
+            return None
+        return float(fused_scores(probe.fingers[None], entry.fingers[None],
+                                  np.array([common]))[0])
     if probe.face is None or entry.face is None:
         return None
-    return _dot(probe.face, entry.face)
-
-
-def _dot(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
-    wide = np.einsum("ij,ij->i", a[None].astype(np.float64), b[None].astype(np.float64))
-    return float(wide[0])
+    return float(fused_scores(probe.face[None], entry.face[None], np.array([0]))[0])
 
 
 def _index(blob: npt.NDArray[np.generic]) -> faiss.IndexPQFastScan:

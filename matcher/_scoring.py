@@ -12,11 +12,11 @@ every count. The face is compared only when fingerprints are unusable or absent 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+import numpy.typing as npt
 
 from ._config import MatcherConfig
 from ._prepared import FINGER_COUNT, prepare
@@ -56,6 +56,20 @@ class SearchOutcome:
     hits: tuple[Hit, ...]
 
 
+def fused_scores(
+    a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], counts: npt.NDArray[np.integer]
+) -> npt.NDArray[np.float64]:
+    """The fusion rule for n pairs of prepared vectors, in float64: the inner product of each
+    pair divided by sqrt(|C|), `counts` holding |C| (0 for a pair of faces: the plain cosine).
+    Unusable finger positions are zeros in prepared vectors, so the inner product is exactly
+    the sum of cosines over the common usable positions. Every exact score (`compare`, the
+    exact engine, the fast index's re-check) comes from here, so they agree to the bit."""
+    raw: npt.NDArray[np.float64] = np.einsum("ij,ij->i", a.astype(np.float64),
+                                             b.astype(np.float64))
+    divisor: npt.NDArray[np.float64] = np.sqrt(np.maximum(counts, 1))
+    return raw / divisor
+
+
 def compare(a: Templates, b: Templates, config: MatcherConfig) -> Comparison | None:
     """Score two sets of templates one-to-one with the gallery's rule; None if not comparable.
 
@@ -64,11 +78,9 @@ def compare(a: Templates, b: Templates, config: MatcherConfig) -> Comparison | N
     pa, pb = prepare(a, config), prepare(b, config)
     common = int(FINGER_COUNT[pa.finger_mask & pb.finger_mask])
     if common:
-        # Unusable positions are zeros in the prepared vectors, so the dot product is exactly the
-        # sum of cosines over the common usable positions.
-        raw = float(np.dot(pa.fingers.astype(np.float64), pb.fingers.astype(np.float64)))
-        return Comparison(raw / math.sqrt(common), Modality.FINGERPRINT, common)
+        score = fused_scores(pa.fingers[None], pb.fingers[None], np.array([common]))[0]
+        return Comparison(float(score), Modality.FINGERPRINT, common)
     if pa.face is not None and pb.face is not None:
-        cos = float(np.dot(pa.face.astype(np.float64), pb.face.astype(np.float64)))
-        return Comparison(cos, Modality.FACE, 0)
+        cos = fused_scores(pa.face[None], pb.face[None], np.array([0]))[0]
+        return Comparison(float(cos), Modality.FACE, 0)
     return None

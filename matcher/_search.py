@@ -31,6 +31,12 @@ class Query:
     face_threshold: float
     limit: int | None
 
+    def threshold_for(self, fingers_compared: int | npt.NDArray[np.intp]) -> float:
+        """The finger threshold for a part of fingerprint comparisons, the face one for a part
+        of face comparisons (fingers compared 0); for parts with one count, as the fast
+        engine's."""
+        return self.finger_threshold if fingers_compared else self.face_threshold
+
 
 # Parts of one probe's hits: (entry rows, fused scores, fingers compared: one count for the
 # part or one per row; 0 for face comparisons).

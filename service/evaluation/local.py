@@ -27,7 +27,9 @@ _STATE = {code.value: index for index, code in enumerate(MemberState)}
 _SEARCH_BATCH = 64
 
 
-def _templates(biometrics: object, config: matcher.MatcherConfig) -> matcher.Templates | None:
+def usable_templates(biometrics: object, config: matcher.MatcherConfig
+                     ) -> matcher.Templates | None:
+    """The templates of a synthetic line as the quality gate lets them in; None if refused."""
     try:
         fingers, face = decode_biometrics(Biometrics.model_validate(biometrics), config)
     except InvalidInput:
@@ -53,7 +55,7 @@ def build_gallery(directory: Path, config: matcher.MatcherConfig,
                 decision = body.get("admission_decision")
                 rule = rule_for(Category(body["category"]),
                                 None if decision is None else AdmissionDecision(decision))
-                templates = _templates(body["biometrics"], config)
+                templates = usable_templates(body["biometrics"], config)
                 if templates is None or rule.group is None:
                     continue
                 references.append(body["reference_number"])
@@ -63,6 +65,17 @@ def build_gallery(directory: Path, config: matcher.MatcherConfig,
 
     gallery.add_many(entries())
     return gallery, references
+
+
+def read_probes(directory: Path, config: matcher.MatcherConfig
+                ) -> Iterator[tuple[str, matcher.Templates]]:
+    """(probe id, templates) of every probe of DIR/probes the quality gate lets in."""
+    for name in read_manifest(directory)["probes"]:
+        for line in read_lines(directory / "probes" / name):
+            probe = orjson.loads(line)
+            templates = usable_templates(probe["biometrics"], config)
+            if templates is not None:
+                yield probe["probe_id"], templates
 
 
 def gather_locally(directory: Path, config: matcher.MatcherConfig, *, limit: int,
@@ -81,14 +94,10 @@ def gather_locally(directory: Path, config: matcher.MatcherConfig, *, limit: int
         advance(len(batch))
         batch.clear()
 
-    for name in read_manifest(directory)["probes"]:
-        for line in read_lines(directory / "probes" / name):
-            probe = orjson.loads(line)
-            templates = _templates(probe["biometrics"], config)
-            if templates is not None:
-                batch.append((probe["probe_id"], templates))
-            if len(batch) == _SEARCH_BATCH:
-                flush()
+    for probe in read_probes(directory, config):
+        batch.append(probe)
+        if len(batch) == _SEARCH_BATCH:
+            flush()
     if batch:
         flush()
     return join_truth(directory, found, gallery_size=len(gallery), limit=limit)

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 import matcher
 from service.crypto import MasterKey
 from service.snapshot import SnapshotError, load_snapshot
+from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.transmission.process import entry_meta
-from service.transmission.stored import open_payload
-from service.transmission.templates import to_templates
+from service.transmission.stored import open_templates
 
 _log = structlog.get_logger(__name__)
 _CHUNK = 2_000
@@ -34,8 +34,7 @@ def _entries(
         select(DatasetRow).order_by(DatasetRow.id).execution_options(yield_per=_CHUNK)
     )
     for row in rows:
-        payload = open_payload(master, row)
-        yield row.id, to_templates(payload.fingers, payload.face), entry_meta(row)
+        yield row.id, open_templates(master, row), entry_meta(row)
         session.expunge(row)  # keep memory flat over millions of rows
 
 
@@ -100,21 +99,15 @@ def reconcile(
     missing = np.setdiff1d(store_ids, held_ids, assume_unique=True).tolist()
     added = 0
     with sessions() as session:
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
+        for chunk in in_chunks(missing):
             rows = session.scalars(select(DatasetRow).where(DatasetRow.id.in_(chunk)))
             added += gallery.add_many(
-                (row.id, _templates(master, row), entry_meta(row)) for row in rows
+                (row.id, open_templates(master, row), entry_meta(row)) for row in rows
             )
             session.expunge_all()
             if progress:
                 progress(added, len(missing))
     return len(stale), added, int(wrong.sum())
-
-
-def _templates(master: MasterKey, row: DatasetRow) -> matcher.Templates:
-    payload = open_payload(master, row)
-    return to_templates(payload.fingers, payload.face)
 
 
 def load_or_rebuild(

@@ -27,6 +27,11 @@ def open_details(master: MasterKey, row: DatasetRow) -> dict[str, Any]:
     return open_payload(master, row).details
 
 
+def open_templates(master: MasterKey, row: DatasetRow) -> matcher.Templates:
+    payload = open_payload(master, row)
+    return to_templates(payload.fingers, payload.face)
+
+
 def template_source(sessions: sessionmaker[Session], master: MasterKey) -> matcher.TemplateSource:
     """The stored templates of given datasets, for the fast index's exact re-check of the rare
     candidates scored near a threshold (a read and a decryption each, ~1 search in 100)."""
@@ -36,8 +41,7 @@ def template_source(sessions: sessionmaker[Session], master: MasterKey) -> match
         with sessions() as session:
             for chunk in in_chunks(ids):
                 for row in session.scalars(select(DatasetRow).where(DatasetRow.id.in_(chunk))):
-                    payload = open_payload(master, row)
-                    found[row.id] = to_templates(payload.fingers, payload.face)
+                    found[row.id] = open_templates(master, row)
         return found
 
     return read
