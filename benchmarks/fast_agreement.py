@@ -1,8 +1,8 @@
 """Decision agreement of the fast index with the exact one, on an `abis synth` evaluation set.
 
 Builds the exact gallery from DIR/load as `abis evaluate --in-process` does (every dataset the
-quality gate accepts), a fast gallery holding the same entries (re-checking candidates near the
-threshold from the exact gallery, as the service does from its store), searches every probe of
+quality gate accepts), a fast gallery holding the same entries (re-scoring the candidates it
+can report from the exact gallery, as the service does from its store), searches every probe of
 DIR/probes with both at the default thresholds, as a transmission compared with every stored
 category would be, and prints, in one run: searches/s of each (batches of 64), and for mated and
 non-mated probes (the ground truth of DIR/truth) the share of hit / no-hit decisions on which the

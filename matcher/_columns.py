@@ -1,5 +1,5 @@
 """Growable numpy arrays of rows kept beside the FAISS rows, same order, same length: 1-D
-metadata columns (`Column`) and 2-D fixed-width rows (`Rows`, the fast index's int8 vectors).
+metadata columns (`Column`) and 2-D fixed-width rows (`Rows`, the fast index's 4-bit vectors).
 
 Amortised doubling keeps single adds O(1); `values` is a view onto the first `len` rows, so
 vectorised eligibility checks run over plain contiguous arrays.

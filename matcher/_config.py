@@ -41,7 +41,7 @@ class IndexKind(StrEnum):
     """How the gallery holds and scans its vectors."""
 
     EXACT = "exact"  # float32 flat indexes: every score exact (the oracle)
-    FAST = "fast"  # 4-bit PQ fast-scan candidates, re-ranked with int8 copies of the vectors
+    FAST = "fast"  # 4-bit PQ fast-scan candidates, re-ranked with 4-bit copies of the vectors
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +52,15 @@ class FastIndexParams:
     # (the scan costs in proportion to the number of sub-vectors). Must divide the dimensions,
     # else the largest of 8, 4, 2, 1 that does is used.
     subvector_dim: int = 4
-    # First top-k taken per shard and probe; grown x4 while the tail of the re-ranked top-k
-    # still holds a score at the threshold, so hits are not cut off by k.
+    # First top-k of the largest shard, the other shards' in proportion to their rows (at
+    # least 16); grown x4 while the tail of the re-ranked top-k still holds a score near the
+    # threshold, so hits are not cut off by k.
     candidates: int = 64
-    # With a template source (see Gallery), candidates whose int8 score lies this close to a
-    # threshold are re-scored exactly from their stored templates: int8 rounding (~1e-3) must
-    # not decide a pair at the threshold. Such candidates are rare (~1 search in 100).
-    recheck_band: float = 0.01
+    # With a template source (see Gallery), every candidate whose 4-bit score lies above a
+    # threshold minus this band is re-scored exactly from its stored templates: 4-bit
+    # rounding (error ~0.014 on a fused score, so 0.07 is 5 sigma) must not decide a pair,
+    # and reported scores are exact. Without a source, 4-bit scores decide.
+    recheck_band: float = 0.07
 
     def __post_init__(self) -> None:
         if self.subvector_dim < 1 or self.candidates < 1:

@@ -1,11 +1,12 @@
-"""The fast engine: 4-bit PQ fast-scan codes find candidates, int8 copies of the vectors rank them.
+"""The fast engine: 4-bit PQ fast-scan codes find candidates, 4-bit copies of the vectors rank
+them, the stored templates decide.
 
 Why this shape (measured by `abis bench`): an exact flat scan reads 5 KiB per dataset per
-search; a 4-bit product-quantization code of the ten fingers is 80 bytes, scanned with SIMD
+search; a 4-bit product-quantization code of the ten fingers is 160 bytes, scanned with SIMD
 table look-ups (FAISS fast-scan), so the scan is many times cheaper. PQ scores are only
-approximate, so each probe takes the top-k rows by PQ score and re-scores them with int8 copies
-of the normalised vectors (error ~1e-3 on a fused score, against ~0.09 for the spread of
-impostor scores), then applies the threshold to those scores.
+approximate, so each probe takes the top-k rows by PQ score and re-scores them with 4-bit
+copies of the normalised vectors (`Nibbles`: error ~0.014 on a fused score, against ~0.09 for
+the spread of impostor scores), which rank them well but are too coarse to decide a pair.
 
 Shards. The fused score divides by sqrt(|C|), C the finger positions usable in both, so ranking
 by raw inner product is only right among rows with the same |C|. Finger rows are therefore
@@ -14,20 +15,24 @@ number per shard (for other probes it varies by little), and the candidates' fus
 computed exactly from their masks. Each sub-quantizer has one zero centroid, so an unusable
 finger's zero slot adds nothing to an approximate score. Face rows are sharded by finger mask,
 so that only the shards sharing no usable finger with the probe are searched by face (Art 28).
+The first top-k of a shard is in proportion to its rows (see `_first_k`).
 
 Eligibility, marks and removals are applied to the candidates (FAISS fast-scan takes no
-selector); k grows while the re-ranked tail still reaches the threshold, so hits are not lost to
-ineligible or removed rows ranked above them.
+selector); k grows while the re-ranked tail still comes near the threshold, so hits are not
+lost to ineligible or removed rows ranked above them.
 
-Given a template source, candidates whose int8 score lies within `recheck_band` of the threshold
-are re-scored exactly from their templates (float64, as `compare`): measured on 1,000 searches
-at 100,000 entries, both decisions where the fast index disagreed with the exact one were int8
-rounding at the threshold (exact 0.5004 scored below 0.5; exact below 0.5 scored 0.5).
+Given a template source (the store, in the service), every candidate the reply can report --
+4-bit score at least the threshold minus `recheck_band` -- is re-scored exactly from its
+templates (float64, as `compare`), so decisions and reported scores are the exact ones. With
+int8 copies and a narrow band, the only disagreements measured at 100,000 entries were
+rounding at the threshold (exact 0.5004 scored below 0.5); 4-bit copies halve the memory of a
+dataset's vectors, and about one candidate per search at 1M needs the store.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -36,9 +41,10 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from ._columns import Column, Rows
+from ._columns import Column
 from ._config import FINGER_POSITIONS, FastIndexParams, MatcherConfig
 from ._eligibility import Eligibility, eligible_mask
+from ._nibbles import Nibbles
 from ._prepared import FINGER_COUNT, Prepared, PreparedBatch, prepare_prefix
 from ._scoring import SearchOutcome, fused_scores
 from ._search import Bucket, MetaView, Query, outcome
@@ -49,6 +55,7 @@ State = dict[str, npt.NDArray[np.generic]]
 _SLOTS = len(FINGER_POSITIONS)
 _TRAIN_ROWS = 2048
 _TRAIN_SEED = 0x61626973
+_MIN_CANDIDATES = 16  # first top-k of the smallest parts (see FastEngine._first_k)
 _GATHER_ROWS = 16384  # candidate rows re-ranked at once: 16384 x 1280 float32 = 80 MiB
 
 
@@ -89,26 +96,17 @@ def _trained(dim: int, slot_dim: int, preferred: int, seed: int) -> faiss.IndexP
     return index
 
 
-def _int8(vectors: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
-    """Symmetric per-row int8 quantization: value ~ code * scale."""
-    peak = np.abs(vectors).max(axis=1) if vectors.size else np.zeros(len(vectors), np.float32)
-    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-    codes = np.rint(vectors / scale[:, None]).astype(np.int8)
-    return codes, scale
-
-
 def _fast_scan_bytes(index: faiss.IndexPQFastScan) -> int:
     blocks = (index.ntotal + index.bbs - 1) // index.bbs
     return int(blocks * index.bbs * index.M2 // 2)
 
 
 @dataclass(frozen=True, slots=True)
-class _Int8:
-    """What re-ranking reads, by gallery row: the int8 vectors of one modality, their scales,
-    and the rows' finger masks."""
+class _Rerank:
+    """What re-ranking reads, by gallery row: the 4-bit vectors of one modality and the rows'
+    finger masks."""
 
-    vectors: npt.NDArray[np.int8]
-    scales: npt.NDArray[np.float32]
+    vectors: Nibbles
     row_masks: npt.NDArray[np.uint16]
 
 
@@ -153,10 +151,8 @@ class FastEngine:
         self._face_template = _trained(
             config.face_dim, config.face_dim, params.subvector_dim, _TRAIN_SEED + 1
         )
-        self._finger_q = Rows(np.int8, finger_width)
-        self._finger_scale = Column(np.float32)
-        self._face_q = Rows(np.int8, config.face_dim)
-        self._face_scale = Column(np.float32)
+        self._finger_q = Nibbles(finger_width)
+        self._face_q = Nibbles(config.face_dim)
         self._fingers: dict[int, _Part] = {}  # usable finger count -> rows with that count
         self._faces: dict[int, _Part] = {}  # finger mask -> rows with that mask and a face
         self._all_faces = _Part(self._face_template)  # every row with a face: face-only probes
@@ -166,14 +162,10 @@ class FastEngine:
     def append(self, first_row: int, prepared: PreparedBatch) -> None:
         n = len(prepared)
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
-        codes, scale = _int8(prepared.fingers)
-        self._finger_q.extend(codes)
-        self._finger_scale.extend(scale)
+        self._finger_q.extend(prepared.fingers)
         faces = np.zeros((n, self._config.face_dim), dtype=np.float32)
         faces[prepared.face_owners] = prepared.faces
-        codes, scale = _int8(faces)
-        self._face_q.extend(codes)
-        self._face_scale.extend(scale)
+        self._face_q.extend(faces)
 
         masks = prepared.finger_masks
         sizes = FINGER_COUNT[masks]
@@ -200,10 +192,8 @@ class FastEngine:
         new_row = np.cumsum(alive, dtype=np.int64) - 1
         for part in (*self._fingers.values(), *self._faces.values(), self._all_faces):
             part.compact(alive, new_row)
-        for rows in (self._finger_q, self._face_q):
-            rows.keep(alive)
-        for column in (self._finger_scale, self._face_scale):
-            column.keep(alive)
+        for vectors in (self._finger_q, self._face_q):
+            vectors.keep(alive)
 
     # -- search -----------------------------------------------------------------------------
 
@@ -221,11 +211,17 @@ class FastEngine:
             probe_masks = np.array([probes[i].finger_mask for i in with_fingers], np.uint16)
             for part in self._fingers.values():
                 found = self._candidates(
-                    part, vectors, probe_masks,
-                    _Int8(self._finger_q.values, self._finger_scale.values, meta.finger_mask),
+                    part, self._fingers, vectors, probe_masks,
+                    _Rerank(self._finger_q, meta.finger_mask),
                     query.finger_threshold, query.limit,
                 )
+                floor = query.finger_threshold - self._band
                 for i, (rows, scores, counts) in zip(with_fingers, found, strict=True):
+                    # Most probes have no candidate near the threshold in most parts.
+                    near = scores >= floor
+                    if not near.any():
+                        continue
+                    rows, scores, counts = rows[near], scores[near], counts[near]
                     for count in np.unique(counts).tolist():
                         chosen = counts == count
                         buckets[i].append((rows[chosen], scores[chosen], count))
@@ -233,21 +229,24 @@ class FastEngine:
         # for a probe without fingers every row (one index holds them all), else the rows of
         # the masks disjoint from the probe's (for ten-finger probes only rows without fingers).
         with_face = [(i, p.finger_mask) for i, p in enumerate(probes) if p.face is not None]
-        searches = [(self._all_faces, [i for i, pm in with_face if not pm])]
-        searches += [(part, [i for i, pm in with_face if pm and not pm & mask])
+        searches = [(self._all_faces, {0: self._all_faces},
+                     [i for i, pm in with_face if not pm])]
+        searches += [(part, self._faces, [i for i, pm in with_face if pm and not pm & mask])
                      for mask, part in self._faces.items()]
-        for part, members in searches:
+        for part, family, members in searches:
             if not members:
                 continue
             faces = np.stack([face for i in members if (face := probes[i].face) is not None])
             found = self._candidates(
-                part, faces, None,
-                _Int8(self._face_q.values, self._face_scale.values, meta.finger_mask),
+                part, family, faces, None,
+                _Rerank(self._face_q, meta.finger_mask),
                 query.face_threshold, query.limit,
             )
             for i, (rows, scores, _) in zip(members, found, strict=True):
-                buckets[i].append((rows, scores, 0))
-        admitted = [self._admitted(meta, bucket, eligible, query)
+                near = scores >= query.face_threshold - self._band
+                if near.any():
+                    buckets[i].append((rows[near], scores[near], 0))
+        admitted = [self._admitted(meta, bucket, eligible)
                     for bucket, eligible in zip(buckets, eligibles, strict=True)]
         if self._band:
             self._recheck(meta, probes, admitted, query)
@@ -256,9 +255,10 @@ class FastEngine:
     def _candidates(
         self,
         part: _Part,
+        family: dict[int, _Part],
         queries: npt.NDArray[np.float32],
         probe_masks: npt.NDArray[np.uint16] | None,
-        int8: _Int8,
+        rerank: _Rerank,
         threshold: float,
         limit: int | None,
     ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.intp]]]:
@@ -270,7 +270,7 @@ class FastEngine:
         total = part.index.ntotal
         empty = (np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.intp))
         found = [empty] * len(queries)
-        k = min(total, max(self._params.candidates, limit or 0))
+        k = min(total, max(self._first_k(part, family), limit or 0))
         pending = np.arange(len(queries))
         while k and pending.size:
             grow: list[int] = []
@@ -280,24 +280,35 @@ class FastEngine:
                 some = pending[start:start + step]
                 for i, (rows, scores, counts, more) in zip(some.tolist(), self._reranked(
                         part, queries[some], None if probe_masks is None else probe_masks[some],
-                        int8, k), strict=True):
+                        rerank, k), strict=True):
                     found[i] = (rows, scores, counts)
                     # Grow while the tail still reaches the threshold (a hit may lie beyond
                     # k) and, with a limit, fewer than `limit` candidates reach it.
                     reached = int(np.count_nonzero(scores >= threshold))
-                    if (k < total and (more >= threshold).any()
+                    if (k < total and (more >= threshold - self._band).any()
                             and (limit is None or reached < limit)):
                         grow.append(i)
             pending = np.asarray(grow, dtype=np.int64)
             k = min(total, 4 * k)
         return found
 
+    def _first_k(self, part: _Part, family: dict[int, _Part]) -> int:
+        """The first top-k of a part: `candidates` for the largest part of its family, in
+        proportion to the rows for the others (at least _MIN_CANDIDATES). An impostor outranks
+        a mate by PQ score with some small chance per row, so the expected count of rows above
+        a mate grows with the part's rows: a part a tenth the size needs a tenth of the k for
+        the same chance of losing the mate, and the growth rule below still extends k
+        wherever the re-ranked tail reaches the threshold."""
+        largest = max(other.index.ntotal for other in family.values())
+        share = part.index.ntotal / max(largest, 1)
+        return max(_MIN_CANDIDATES, math.ceil(self._params.candidates * share))
+
     def _reranked(
         self,
         part: _Part,
         queries: npt.NDArray[np.float32],
         probe_masks: npt.NDArray[np.uint16] | None,
-        int8: _Int8,
+        rerank: _Rerank,
         k: int,
     ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.intp],
                     npt.NDArray[np.float64]]]:
@@ -306,47 +317,41 @@ class FastEngine:
         _, local = part.index.search(queries, k)
         valid = local >= 0
         rows = part.rows.values[np.where(valid, local, 0)]
-        # A batched matmul, not einsum: ~6x faster on the gathered (probes, k, dim) block.
-        gathered = int8.vectors[rows].astype(np.float32)
-        raw = np.matmul(gathered, queries[:, :, None])[:, :, 0].astype(np.float64)
-        raw *= int8.scales[rows]
+        raw = rerank.vectors.inner_products(rows, queries)
         if probe_masks is None:
             counts = np.zeros(rows.shape, dtype=np.intp)
             roots = np.ones(rows.shape)
         else:
-            counts = FINGER_COUNT[int8.row_masks[rows] & probe_masks[:, None]].astype(np.intp)
+            counts = FINGER_COUNT[rerank.row_masks[rows] & probe_masks[:, None]].astype(np.intp)
             valid &= counts > 0
             roots = np.sqrt(np.maximum(counts, 1))
         scores = raw / roots
         return [(rows[j][valid[j]], scores[j][valid[j]], counts[j][valid[j]],
                  scores[j][-max(1, k // 4):]) for j in range(len(queries))]
 
-    def _admitted(
-        self, meta: MetaView, bucket: Bucket, eligible: Eligibility, query: Query
-    ) -> Bucket:
+    @staticmethod
+    def _admitted(meta: MetaView, bucket: Bucket, eligible: Eligibility) -> Bucket:
+        """The bucket's candidates (all near or above their threshold) that are alive and
+        eligible."""
         kept: Bucket = []
         for rows, scores, count in bucket:
-            threshold = query.threshold_for(count)
-            ok = (scores >= threshold - self._band) & meta.alive[rows]
-            ok &= eligible_mask(eligible, meta.group[rows], meta.member_state[rows],
-                                meta.marked[rows])
+            ok = meta.alive[rows] & eligible_mask(
+                eligible, meta.group[rows], meta.member_state[rows], meta.marked[rows])
             kept.append((rows[ok], scores[ok], count))
         return kept
 
     def _recheck(
         self, meta: MetaView, probes: Sequence[Prepared], buckets: list[Bucket], query: Query
     ) -> None:
-        """Re-score exactly, in place, the candidates within the band of their threshold; keep
-        those that reach it. One call to the source serves the whole batch; an entry it no
-        longer holds (erased meanwhile) is dropped."""
+        """Re-score exactly, in place, every candidate the reply can report: all the admitted
+        ones (within the band below a threshold or above it), or with a limit the 2 x limit
+        best by 4-bit score; keep those that reach their threshold. So decisions and reported
+        scores are exact, and 4-bit scores only rank. One call to the source serves the whole
+        batch; an entry it no longer holds (erased meanwhile) is dropped."""
         assert self._source is not None
-        unsure = [
-            [(scores < query.threshold_for(count) + self._band)
-             for _, scores, count in bucket]
-            for bucket in buckets
-        ]
+        chosen = [_best(bucket, query.limit) for bucket in buckets]
         ids = sorted({int(entry_id)
-                      for bucket, flags in zip(buckets, unsure, strict=True)
+                      for bucket, flags in zip(buckets, chosen, strict=True)
                       for (rows, _, _), flag in zip(bucket, flags, strict=True)
                       for entry_id in meta.entry_ids[rows[flag]].tolist()})
         if not ids:
@@ -358,13 +363,11 @@ class FastEngine:
             raise error
         exact = dict(zip(held, prepared.items(), strict=True))
         self.rechecked += len(ids)
-        for i, (bucket, flags) in enumerate(zip(buckets, unsure, strict=True)):
+        for i, (bucket, flags) in enumerate(zip(buckets, chosen, strict=True)):
             for j, ((rows, scores, count), flag) in enumerate(zip(bucket, flags, strict=True)):
-                if not flag.any():
-                    continue
                 threshold = query.threshold_for(count)
                 scores = scores.copy()
-                keep = ~flag
+                keep = np.zeros(len(rows), dtype=np.bool_)
                 for k in np.flatnonzero(flag).tolist():
                     entry = exact.get(int(meta.entry_ids[rows[k]]))
                     score = None if entry is None else _exact_score(probes[i], entry, bool(count))
@@ -377,18 +380,15 @@ class FastEngine:
     def nbytes(self) -> int:
         parts = (*self._fingers.values(), *self._faces.values(), self._all_faces)
         return (
-            self._finger_q.values.nbytes + self._face_q.values.nbytes
-            + self._finger_scale.values.nbytes + self._face_scale.values.nbytes
+            self._finger_q.nbytes + self._face_q.nbytes
             + sum(_fast_scan_bytes(p.index) + p.rows.values.nbytes for p in parts)
         )
 
     def export_state(self) -> State:
         state: State = {
             "fast_subvector_dim": np.array([self._params.subvector_dim], np.int64),
-            "fast_finger_q": self._finger_q.values.copy(),
-            "fast_finger_scale": self._finger_scale.values.copy(),
-            "fast_face_q": self._face_q.values.copy(),
-            "fast_face_scale": self._face_scale.values.copy(),
+            **self._finger_q.state("fast_finger"),
+            **self._face_q.state("fast_face"),
             "fast_fingers_masks": np.array(sorted(self._fingers), np.int64),
             "fast_faces_masks": np.array(sorted(self._faces), np.int64),
         }
@@ -403,10 +403,8 @@ class FastEngine:
     def restore(self, state: State) -> None:
         if int(state["fast_subvector_dim"][0]) != self._params.subvector_dim:
             raise ValueError("the state was written with another subvector_dim")
-        self._finger_q.replace(state["fast_finger_q"].astype(np.int8, copy=False))
-        self._finger_scale.replace(state["fast_finger_scale"])
-        self._face_q.replace(state["fast_face_q"].astype(np.int8, copy=False))
-        self._face_scale.replace(state["fast_face_scale"])
+        self._finger_q.restore(state, "fast_finger")
+        self._face_q.restore(state, "fast_face")
         self._all_faces = _Part(self._face_template)
         self._all_faces.index = _index(state["fast_all_faces_index"])
         self._all_faces.rows.replace(state["fast_all_faces_rows"])
@@ -420,6 +418,19 @@ class FastEngine:
                 part.index = _index(state[f"fast_{name}_{mask}_index"])
                 part.rows.replace(state[f"fast_{name}_{mask}_rows"])
                 parts[int(mask)] = part
+
+
+def _best(bucket: Bucket, limit: int | None) -> list[npt.NDArray[np.bool_]]:
+    """Per part of the bucket, which candidates to re-score: all, or with a limit those among
+    the 2 x limit best by approximate score (ties included), as neighbours in an approximate
+    ranking may swap."""
+    if limit is None:
+        return [np.ones(len(rows), dtype=np.bool_) for rows, _, _ in bucket]
+    everything = np.concatenate([scores for _, scores, _ in bucket]) if bucket else np.empty(0)
+    if len(everything) <= 2 * limit:
+        return [np.ones(len(rows), dtype=np.bool_) for rows, _, _ in bucket]
+    cutoff = np.partition(everything, -2 * limit)[-2 * limit]
+    return [scores >= cutoff for _, scores, _ in bucket]
 
 
 def _exact_score(probe: Prepared, entry: Prepared, fingers: bool) -> float | None:

@@ -2,7 +2,7 @@
 
 The metadata lives in numpy columns aligned with the entry rows, so eligibility is a vectorised
 mask. Two engines hold the vectors (`IndexKind`): `exact` (float32 flat indexes, every score
-exact: the oracle) and `fast` (4-bit PQ fast-scan candidates re-ranked with int8 vectors, see
+exact: the oracle) and `fast` (4-bit PQ fast-scan candidates re-ranked with 4-bit vectors, see
 `_fast.py`). Both answer the same questions through the same API.
 
 Removal is a tombstone (alive=False), so it is O(1) and immediate; the rows are reclaimed in one

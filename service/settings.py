@@ -41,15 +41,17 @@ class Settings(BaseSettings):
     min_quality: float = Field(default=0.3, gt=0)
 
     index: Literal["exact", "fast"] = Field(
-        # fast since it agreed with exact on every decision of 1,000 + 1,000 searches at 1M, of
-        # 500 + 500 at 100k and of the 100k-person synthetic evaluation set, re-checking the
-        # candidates near the threshold from the store (README, Performance).
+        # fast since it agreed with exact on every decision of 1,000 + 1,000 searches at 1M and
+        # at 100k and of the 100k-person synthetic evaluation set, re-scoring the candidates it
+        # can report from the store (README, Performance).
         default="fast",
-        description="Gallery engine: fast (PQ fast-scan, int8 re-rank, exact near the "
-                    "threshold) or exact (float32 dense products, the oracle).",
+        description="Gallery engine: fast (PQ fast-scan, 4-bit re-rank, hits re-scored from the "
+                    "store) or exact (float32 dense products, the oracle).",
     )
     fast_subvector_dim: int = Field(default=4, ge=1, description="Fast index: dims per code.")
-    fast_candidates: int = Field(default=64, ge=1, description="Fast index: first top-k.")
+    fast_candidates: int = Field(
+        default=64, ge=1, description="Fast index: first top-k of the largest shard."
+    )
     snapshot: bool = Field(default=True, description="Keep an encrypted gallery snapshot.")
     snapshot_file: Path | None = Field(
         default=None, description="Default: gallery.snapshot in the data directory."

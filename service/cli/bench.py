@@ -19,8 +19,10 @@ def bench(
     usearch_max: Annotated[int, typer.Option(help="Skip usearch above this size")] = 200_000,
     subvector_dim: Annotated[
         str, typer.Option(help="Fast index: dims per 4-bit code (a list builds several)")
-    ] = "8",
-    candidates: Annotated[int, typer.Option(help="Fast index: first top-k")] = 64,
+    ] = str(matcher.FastIndexParams().subvector_dim),
+    candidates: Annotated[
+        int, typer.Option(help="Fast index: first top-k of the largest shard")
+    ] = matcher.FastIndexParams().candidates,
     seed: Annotated[int, typer.Option()] = 7,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here")] = None,
 ) -> None:

@@ -33,8 +33,8 @@ def open_templates(master: MasterKey, row: DatasetRow) -> matcher.Templates:
 
 
 def template_source(sessions: sessionmaker[Session], master: MasterKey) -> matcher.TemplateSource:
-    """The stored templates of given datasets, for the fast index's exact re-check of the rare
-    candidates scored near a threshold (a read and a decryption each, ~1 search in 100)."""
+    """The stored templates of given datasets, for the fast index's exact re-scoring of the
+    candidates a reply can report (a read and a decryption each, about one per search)."""
 
     def read(ids: Sequence[int]) -> dict[int, matcher.Templates]:
         found: dict[int, matcher.Templates] = {}

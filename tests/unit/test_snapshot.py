@@ -71,7 +71,7 @@ def test_snapshot_holds_no_clear_template_bytes(tmp_path: Path) -> None:
     path = tmp_path / "gallery.snapshot"
     write_snapshot(path, gallery, _key())
     content = path.read_bytes()
-    needles = [state["fast_finger_q"][7].tobytes(), state["fast_face_q"][7].tobytes(),
+    needles = [state["fast_finger_nibbles"][7].tobytes(), state["fast_face_nibbles"][7].tobytes(),
                captured[7].fingers[3].tobytes(), state["entry_ids"].tobytes()[:64]]
     for needle in needles:
         assert needle not in content
