@@ -297,8 +297,8 @@ class FastEngine:
         proportion to the rows for the others (at least _MIN_CANDIDATES). An impostor outranks
         a mate by PQ score with some small chance per row, so the expected count of rows above
         a mate grows with the part's rows: a part a tenth the size needs a tenth of the k for
-        the same chance of losing the mate, and the growth rule below still extends k
-        wherever the re-ranked tail reaches the threshold."""
+        the same chance of losing the mate, and the growth rule still extends k wherever the
+        re-ranked tail comes within the band of the threshold."""
         largest = max(other.index.ntotal for other in family.values())
         share = part.index.ntotal / max(largest, 1)
         return max(_MIN_CANDIDATES, math.ceil(self._params.candidates * share))
