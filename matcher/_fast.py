@@ -209,9 +209,10 @@ class FastEngine:
         if with_fingers:
             vectors = np.stack([probes[i].fingers for i in with_fingers])
             probe_masks = np.array([probes[i].finger_mask for i in with_fingers], np.uint16)
+            largest = _largest(self._fingers)
             for part in self._fingers.values():
                 found = self._candidates(
-                    part, self._fingers, vectors, probe_masks,
+                    part, largest, vectors, probe_masks,
                     _Rerank(self._finger_q, meta.finger_mask),
                     query.finger_threshold, query.limit,
                 )
@@ -229,16 +230,17 @@ class FastEngine:
         # for a probe without fingers every row (one index holds them all), else the rows of
         # the masks disjoint from the probe's (for ten-finger probes only rows without fingers).
         with_face = [(i, p.finger_mask) for i, p in enumerate(probes) if p.face is not None]
-        searches = [(self._all_faces, {0: self._all_faces},
+        largest_face = _largest(self._faces)
+        searches = [(self._all_faces, self._all_faces.index.ntotal,
                      [i for i, pm in with_face if not pm])]
-        searches += [(part, self._faces, [i for i, pm in with_face if pm and not pm & mask])
+        searches += [(part, largest_face, [i for i, pm in with_face if pm and not pm & mask])
                      for mask, part in self._faces.items()]
-        for part, family, members in searches:
+        for part, largest, members in searches:
             if not members:
                 continue
             faces = np.stack([face for i in members if (face := probes[i].face) is not None])
             found = self._candidates(
-                part, family, faces, None,
+                part, largest, faces, None,
                 _Rerank(self._face_q, meta.finger_mask),
                 query.face_threshold, query.limit,
             )
@@ -255,7 +257,7 @@ class FastEngine:
     def _candidates(
         self,
         part: _Part,
-        family: dict[int, _Part],
+        largest: int,
         queries: npt.NDArray[np.float32],
         probe_masks: npt.NDArray[np.uint16] | None,
         rerank: _Rerank,
@@ -270,7 +272,7 @@ class FastEngine:
         total = part.index.ntotal
         empty = (np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.intp))
         found = [empty] * len(queries)
-        k = min(total, max(self._first_k(part, family), limit or 0))
+        k = min(total, max(self._first_k(part, largest), limit or 0))
         pending = np.arange(len(queries))
         while k and pending.size:
             grow: list[int] = []
@@ -292,14 +294,13 @@ class FastEngine:
             k = min(total, 4 * k)
         return found
 
-    def _first_k(self, part: _Part, family: dict[int, _Part]) -> int:
-        """The first top-k of a part: `candidates` for the largest part of its family, in
-        proportion to the rows for the others (at least _MIN_CANDIDATES). An impostor outranks
-        a mate by PQ score with some small chance per row, so the expected count of rows above
-        a mate grows with the part's rows: a part a tenth the size needs a tenth of the k for
-        the same chance of losing the mate, and the growth rule still extends k wherever the
-        re-ranked tail comes within the band of the threshold."""
-        largest = max(other.index.ntotal for other in family.values())
+    def _first_k(self, part: _Part, largest: int) -> int:
+        """The first top-k of a part: `candidates` for the largest part of its kind (`largest`
+        rows), in proportion to the rows for the others (at least _MIN_CANDIDATES). An impostor
+        outranks a mate by PQ score with some small chance per row, so the expected count of
+        rows above a mate grows with the part's rows: a part a tenth the size needs a tenth of
+        the k for the same chance of losing the mate, and the growth rule still extends k
+        wherever the re-ranked tail comes within the band of the threshold."""
         share = part.index.ntotal / max(largest, 1)
         return max(_MIN_CANDIDATES, math.ceil(self._params.candidates * share))
 
@@ -418,6 +419,11 @@ class FastEngine:
                 part.index = _index(state[f"fast_{name}_{mask}_index"])
                 part.rows.replace(state[f"fast_{name}_{mask}_rows"])
                 parts[int(mask)] = part
+
+
+def _largest(parts: dict[int, _Part]) -> int:
+    """The rows of the largest of `parts` (0 if none), once per search rather than per part."""
+    return max((part.index.ntotal for part in parts.values()), default=0)
 
 
 def _best(bucket: Bucket, limit: int | None) -> list[npt.NDArray[np.bool_]]:
