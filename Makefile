@@ -32,6 +32,7 @@ run: $(STAMP) ## run the service on the embedded default (SQLite file, generated
 test: $(STAMP) ## lint, type-check and run the test suite (PostgreSQL too when ABIS_TEST_DATABASE_URL is set)
 	$(BIN)/ruff check service matcher schemas tests loadtests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons USERS=n DURATION=60s [LOADTEST_ARGS=...]; report in reports/
