@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install abis with its dev tools
 
 LOAD_STAMP := $(VENV)/.installed-load
+# `make test` builds the docs where they cannot be mistaken for a published site.
+DOCS_CHECK_DIR ?= $(VENV)/docs-check
+# Quiets the banners some mkdocs plugins print about mkdocs 2 (pinned below 2 in pyproject).
+export NO_MKDOCS_2_WARNING := 1
+export DISABLE_MKDOCS_2_WARNING := true
 GALLERY  ?= 10000
 USERS    ?= 32
 DURATION ?= 60s
@@ -30,10 +35,19 @@ run: $(STAMP) ## run the service on the embedded default (SQLite file, generated
 	ABIS_DEV=true $(BIN)/abis serve
 
 test: $(STAMP) ## lint, type-check and run the test suite (PostgreSQL too when ABIS_TEST_DATABASE_URL is set)
-	$(BIN)/ruff check service matcher schemas tests loadtests
+	$(BIN)/ruff check service matcher schemas tests loadtests docgen docs/examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/mkdocs build --strict --quiet --site-dir $(DOCS_CHECK_DIR)
+	$(BIN)/python -m docgen.check_offline $(DOCS_CHECK_DIR)
 	$(BIN)/pytest
+
+docs: $(STAMP) ## build the docs site into site/ (strict: a broken link or a page that cannot be generated fails)
+	$(BIN)/mkdocs build --strict
+	$(BIN)/python -m docgen.check_offline site
+
+docs-serve: $(STAMP) ## serve the docs site on http://127.0.0.1:8001 while editing
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons USERS=n DURATION=60s [LOADTEST_ARGS=...]; report in reports/
 	$(BIN)/python -m loadtests.run --gallery $(GALLERY) --users $(USERS) --duration $(DURATION) $(LOADTEST_ARGS)
@@ -41,4 +55,4 @@ loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons U
 loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fails on any failed request or 5xx
 	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
 
-.PHONY: help install run test loadtest loadtest-smoke
+.PHONY: help install run test docs docs-serve loadtest loadtest-smoke

@@ -21,7 +21,11 @@ from typing import Any, ClassVar
 
 
 class ServiceError(Exception):
-    """Base of every error the service raises on purpose. `slug` names the problem type."""
+    """Something failed inside the service and was logged. Retry later; if it persists, give
+    the operators the response's `instance` and the time."""
+
+    # Base of every error the service raises on purpose; `slug` names the problem type, and the
+    # docstring of each class is what `GET /problems/{slug}` tells the caller to do.
 
     status: ClassVar[int] = 500
     slug: ClassVar[str] = "internal"
@@ -34,48 +38,82 @@ class ServiceError(Exception):
 
 
 class Unauthenticated(ServiceError):
+    """The API key is missing, unknown, expired or revoked. Send a valid key as `Authorization:
+    Bearer <key>`."""
+
     status, slug, title = 401, "unauthenticated", "Authentication required"
 
 
 class Forbidden(ServiceError):
+    """The key's role (or Member State) may not do this. Use a key of a role the route allows."""
+
     status, slug, title = 403, "forbidden", "Not allowed for this caller"
 
 
 class CategoryNotAllowed(Forbidden):
+    """The key's role may not send this category (e.g. categories 4 and 5 are for law enforcement
+    only)."""
+
     slug, title = "category-not-allowed", "Category not allowed for this role"
 
 
 class NotFound(ServiceError):
+    """No such resource, or not the caller's to see: another Member State's dataset answers
+    exactly as a missing one."""
+
     status, slug, title = 404, "not-found", "Not found"
 
 
 class DuplicateReferenceNumber(ServiceError):
+    """A stored dataset already has this reference number. Send a new one, or read the stored
+    dataset back."""
+
     status, slug, title = 409, "duplicate-reference-number", "Reference number already stored"
 
 
 class PayloadTooLarge(ServiceError):
+    """The body is larger than the service accepts (ABIS_MAX_BODY_BYTES). Send fewer or smaller
+    templates."""
+
     status, slug, title = 413, "payload-too-large", "Request body too large"
 
 
 class InvalidInput(ServiceError):
+    """Well-formed JSON that breaks a rule of the API; `detail` says which. Correct it and send
+    again."""
+
     status, slug, title = 422, "invalid-input", "Invalid input"
 
 
 class InvalidTemplate(InvalidInput):
+    """A template is not a usable vector: bad base64, wrong dimension, NaN or infinity, a zero
+    vector or an unknown finger position."""
+
     slug, title = "invalid-template", "Invalid biometric template"
 
 
 class RuleViolation(InvalidInput):
+    """The transmission breaks a rule of the regulation as modelled: reference number, age,
+    purpose, event or dates; `detail` says which."""
+
     slug, title = "rule-violation", "The transmission breaks a rule"
 
 
 class InsufficientQuality(InvalidInput):
+    """No usable template: retake the biometrics and retransmit with the same reference number
+    (Art 38(1))."""
+
     slug, title = "insufficient-quality", "Biometric quality insufficient; retransmit"
 
 
 class NotReady(ServiceError):
+    """The service is still loading its gallery. Retry shortly."""
+
     status, slug, title = 503, "not-ready", "Service not ready"
 
 
 class ConfigurationError(ServiceError):
+    """The service cannot start with this configuration: a missing or placeholder secret, or a bad
+    setting."""
+
     slug, title = "configuration", "Configuration error"

@@ -19,26 +19,37 @@ class Settings(BaseSettings):
         default=False,
         description="Development mode: generate a DEV master key in the data directory if none.",
     )
-    data_dir: Path = Path("abis-data")
+    data_dir: Path = Field(
+        default=Path("abis-data"),
+        description="Data directory: the SQLite file, dev keys and the gallery snapshot.",
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory."
     )
-    master_key_file: Path | None = None
+    master_key_file: Path | None = Field(
+        default=None, description="File holding the master key (base64 of 32 bytes, mode 0600)."
+    )
     master_key: str | None = Field(default=None, description="Base64 of 32 bytes (else the file).")
     audit_key_file: Path | None = Field(
         default=None, description="Ed25519 seed (base64) that signs audit checkpoints."
     )
     audit_checkpoint_every: int = Field(default=1000, ge=1, description="Events per checkpoint.")
-    audit_checkpoint_seconds: float = Field(default=60.0, gt=0)
-    host: str = "127.0.0.1"
-    port: int = 8000
-    log_level: str = "INFO"
+    audit_checkpoint_seconds: float = Field(
+        default=60.0, gt=0, description="...or this long after the last checkpoint."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the service listens on.")
+    port: int = Field(default=8000, description="Port the service listens on.")
+    log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING...).")
 
-    finger_dim: int = Field(default=128, ge=2, le=4096)
-    face_dim: int = Field(default=512, ge=2, le=4096)
-    finger_threshold: float = 0.5
-    face_threshold: float = 0.35
-    min_quality: float = Field(default=0.3, gt=0)
+    finger_dim: int = Field(default=128, ge=2, le=4096, description="Finger template dimension.")
+    face_dim: int = Field(default=512, ge=2, le=4096, description="Face template dimension.")
+    finger_threshold: float = Field(
+        default=0.5, description="Decision threshold on the fused fingerprint score."
+    )
+    face_threshold: float = Field(default=0.35, description="Decision threshold on the face.")
+    min_quality: float = Field(
+        default=0.3, gt=0, description="Minimum template norm (the norm encodes quality)."
+    )
 
     index: Literal["exact", "fast"] = Field(
         # fast since it agreed with exact on every decision of 1,000 + 1,000 searches at 1M and
@@ -66,13 +77,17 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="Cache authenticated keys this long (0: look up each time)."
     )
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Larger request bodies get 413 (bulk excepted)."
+    )
     batch_max: int = Field(default=64, ge=1, description="Most transmissions in one batch.")
     bulk_window: int = Field(default=512, ge=1, description="Bulk items in flight per request.")
     bulk_line_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Largest line of a bulk (NDJSON) request body."
     )
-    clock_skew_seconds: int = Field(default=300, ge=0)
+    clock_skew_seconds: int = Field(
+        default=300, ge=0, description="How far in the future `taken_at` may be (clock skew)."
+    )
     sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often expired datasets are erased."
     )

@@ -22,7 +22,7 @@ _log = structlog.get_logger(__name__)
 
 #: Every problem type the service answers with, and what the caller should do about it.
 CATALOGUE: dict[str, tuple[int, str, str]] = {
-    cls.slug: (cls.status, cls.title, (cls.__doc__ or "").strip())
+    cls.slug: (cls.status, cls.title, " ".join((cls.__doc__ or "").split()))
     for cls in (
         errors.Unauthenticated,
         errors.Forbidden,

@@ -28,13 +28,19 @@ def sample_transmission(
     finger_dim: int = 128,
     face_dim: int = 512,
     now: dt.datetime | None = None,
+    reference_suffix: str | None = None,
 ) -> dict[str, Any]:
-    """A valid body for POST /v1/transmissions; same seed, same person; captures vary."""
+    """A valid body for POST /v1/transmissions; same seed, same person; captures vary.
+
+    The reference number is the same for the same seed and capture unless `reference_suffix`
+    is given (a stored reference number cannot be sent twice)."""
     now = now or dt.datetime.now(dt.UTC)
     rng = np.random.default_rng([person_seed, 99])
     person = SyntheticPerson(person_seed, finger_dim, face_dim)
     fingers, face = person.capture(capture)
     suffix = f"S{person_seed}C{capture}{rng.integers(10**6):06d}"
+    if reference_suffix is not None:
+        suffix = reference_suffix
     taken = now - dt.timedelta(hours=1)
     return {
         "reference_number": f"{member_state}{int(category)}{suffix}"[:30],
