@@ -7,6 +7,7 @@ the internet (the service's own `/docs` page is another matter).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from openapidocs.mk.v3 import OpenAPIV3DocumentationHandler
@@ -38,4 +39,6 @@ def render(spec: dict[str, Any]) -> str:
     # Its comment banner and its own title would come before ours.
     body = body.split("-->", 1)[-1].lstrip()
     _, _, body = body.partition("\n")
+    # Responses one level below their operation, so the table of contents lists operations.
+    body = re.sub(r"^### Response ", "#### Response ", body, flags=re.MULTILINE)
     return HEADER + body
