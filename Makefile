@@ -34,7 +34,7 @@ $(LOAD_STAMP): $(STAMP) pyproject.toml
 run: $(STAMP) ## run the service on the embedded default (SQLite file, generated DEV master key)
 	ABIS_DEV=true $(BIN)/abis serve
 
-test: $(STAMP) ## lint, type-check and run the test suite (PostgreSQL too when ABIS_TEST_DATABASE_URL is set)
+test: $(STAMP) ## lint, type-check, import rules, docs build (strict), test suite (PostgreSQL too when ABIS_TEST_DATABASE_URL is set)
 	$(BIN)/ruff check service matcher schemas tests loadtests docgen docs/examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
