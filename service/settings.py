@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         default=256 * 1024, ge=1024, description="Largest line of a bulk (NDJSON) request body."
     )
     clock_skew_seconds: int = Field(default=300, ge=0)
+    console_session_seconds: int = Field(
+        default=900, ge=30, le=43200, description="Lifetime of a console session (/console)."
+    )
     sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often expired datasets are erased."
     )
