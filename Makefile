@@ -34,10 +34,13 @@ test: $(STAMP) ## lint, type-check and run the test suite (PostgreSQL too when A
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+console-screenshots: $(STAMP) ## refresh docs/console/*.png from the console's browser tests (needs /usr/bin/chromium)
+	ABIS_CONSOLE_DOCS=1 $(BIN)/pytest tests/console/test_console_browser.py -q
+
 loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons USERS=n DURATION=60s [LOADTEST_ARGS=...]; report in reports/
 	$(BIN)/python -m loadtests.run --gallery $(GALLERY) --users $(USERS) --duration $(DURATION) $(LOADTEST_ARGS)
 
 loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fails on any failed request or 5xx
 	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
 
-.PHONY: help install run test loadtest loadtest-smoke
+.PHONY: help install run test console-screenshots loadtest loadtest-smoke

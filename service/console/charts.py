@@ -41,13 +41,14 @@ class Series:
 def stacked_bars(ident: str, title: str, rows: Sequence[tuple[str, Sequence[int]]],
                  series: Sequence[Series], width: int = 640) -> Markup:
     """Horizontal bars, one per row, stacked by series, with the row's total at its end."""
-    bar, gap, left, right, top = 18, 8, 48, 64, 34
+    legend = len(series) > 1  # one series is named by the chart's heading
+    bar, gap, left, right, top = 18, 8, 48, 64, 34 if legend else 6
     height = top + max(1, len(rows)) * (bar + gap) + 10
     most = max((sum(values) for _, values in rows), default=0) or 1
     scale = (width - left - right) / most
     body: list[str] = []
     x: float = left
-    for item in series:  # legend
+    for item in series if legend else ():
         body.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{item.color}"/>')
         body.append(_text(x + 16, 12, item.name))
         x += 24 + 7.5 * len(item.name)

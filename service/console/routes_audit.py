@@ -59,7 +59,16 @@ def _audit_view(runtime: Runtime, caller: Caller, query: Mapping[str, str]
         "member_states": [m.value for m in MemberState] if caller.member_state == EU_LEVEL
         else [caller.member_state],
         "operations": [op.value for op in Operation],
+        "recent": _recent(runtime),
     }
+
+
+def _recent(runtime: Runtime) -> list[tuple[str, str]]:
+    """Shortcuts to the latest events (the log reads oldest first, as the API pages it)."""
+    now = runtime.clock.now().replace(second=0, microsecond=0, tzinfo=None)
+    spans = [("last hour", dt.timedelta(hours=1)), ("last 24 hours", dt.timedelta(days=1)),
+             ("last 7 days", dt.timedelta(days=7))]
+    return [(label, (now - span).isoformat(timespec="minutes")) for label, span in spans]
 
 
 @router.get("/audit")

@@ -4,7 +4,6 @@ use cases the API routes use, which the PostgreSQL suites cover)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
