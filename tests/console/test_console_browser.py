@@ -159,10 +159,16 @@ def test_operator_and_admin_see_what_their_roles_may(
 ) -> None:
     with context(chromium, server.url) as (ctx, watch):
         page = ctx.new_page()
+        runtime = server.runtime
+        assert runtime.snapshotter is not None and runtime.sweeper is not None
+        runtime.snapshotter.save()
+        runtime.sweeper.sweep_once()  # nothing has expired: one chunk, none erased
         sign_in(page, server.key("EU", "operator"))
         assert page.url.endswith("/console/system")
         main = page.inner_text("main")
-        assert "datasets in the gallery" in main and "Retention sweeps" in main
+        assert "datasets in the gallery" in main and "Last written" in main
+        sweeps = page.locator("table.numbers").nth(1).locator("tbody tr").all_inner_texts()
+        assert len(sweeps) == 1 and sweeps[0].endswith("\t0"), sweeps
         assert page.locator(".tile .n").first.inner_text() == str(
             len(server.runtime.gallery))
         check_page(page, watch, "system")
