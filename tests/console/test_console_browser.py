@@ -123,7 +123,7 @@ def test_supervisor_sees_every_oversight_page(
         page.get_by_role("button", name="Show").click()
         page.wait_for_load_state()
         assert page.locator("table.numbers tbody tr").all_inner_texts() == [
-            "IT\tDE\t1", "HR\tAT\t1"] or page.locator("table.numbers tbody tr").count() == 2
+            "HR\tAT\t1", "IT\tDE\t1"]  # searches of category 3 only
         page.goto(f"/console/movements?from={population.month}&to={population.month}")
         check_page(page, watch, "movements")
 
