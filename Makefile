@@ -49,10 +49,13 @@ docs: $(STAMP) ## build the docs site into site/ (strict: a broken link or a pag
 docs-serve: $(STAMP) ## serve the docs site on http://127.0.0.1:8001 while editing
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
+console-screenshots: $(STAMP) ## refresh docs/console/*.png from the console's browser tests (needs /usr/bin/chromium)
+	ABIS_CONSOLE_DOCS=1 $(BIN)/pytest tests/console/test_console_browser.py -q
+
 loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons USERS=n DURATION=60s [LOADTEST_ARGS=...]; report in reports/
 	$(BIN)/python -m loadtests.run --gallery $(GALLERY) --users $(USERS) --duration $(DURATION) $(LOADTEST_ARGS)
 
 loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fails on any failed request or 5xx
 	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
 
-.PHONY: help install run test docs docs-serve loadtest loadtest-smoke
+.PHONY: help install run test docs docs-serve console-screenshots loadtest loadtest-smoke

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from service.system.recent_errors import remember_errors
+
 
 def configure_logging(level: str = "INFO") -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
@@ -15,6 +17,7 @@ def configure_logging(level: str = "INFO") -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
+            remember_errors,  # the System view's "recent errors"
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     clock_skew_seconds: int = Field(
         default=300, ge=0, description="How far in the future `taken_at` may be (clock skew)."
     )
+    console_session_seconds: int = Field(
+        default=900, ge=30, le=43200, description="Lifetime of a console session (/console)."
+    )
     sweep_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often expired datasets are erased."
     )

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api import problems
+from service import console
+from service.api import docs, problems
 from service.api.middleware import BodyLimit, RequestContext
 from service.api.routes import (
     audit,
@@ -17,6 +18,7 @@ from service.api.routes import (
     hits,
     lifecycle,
     notifications,
+    oversight,
     problem_types,
     statistics,
     transmissions,
@@ -43,11 +45,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         version="0.1.0",
         summary="Eurodac-style biometric matching service (synthetic data only)",
         lifespan=lifespan,
+        docs_url=None,  # served by `docs` from bundled assets, never a CDN
+        redoc_url=None,
     )
     problems.install(app)
     for module in (transmissions, datasets, lifecycle, hits, notifications, statistics, audit,
-                   bulk, health, problem_types):
+                   oversight, bulk, health, problem_types):
         app.include_router(module.router)
+    docs.install(app)
+    console.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app

@@ -41,7 +41,8 @@ class RequestContext:
         runtime: Runtime = scope["app"].state.runtime
         request_id = uuid.uuid4().hex
         audit = None
-        if runtime.audit is not None and scope["path"] not in _UNAUDITED:
+        if (runtime.audit is not None and scope["path"] not in _UNAUDITED
+                and not scope["path"].startswith(_UNAUDITED_ASSETS)):
             client = scope.get("client")
             client_hash = runtime.audit.keys.fingerprint(client[0].encode()) if client else None
             audit = RequestAudit(request_id, scope["method"], client_hash)
@@ -88,6 +89,7 @@ class RequestContext:
 
 
 _UNAUDITED = frozenset({"/healthz", "/readyz"})  # liveness probes process no data
+_UNAUDITED_ASSETS = ("/console/static/", "/docs-assets/")  # packaged files, no data
 
 
 async def _record(runtime: Runtime, audit: RequestAudit, status: int) -> bool:

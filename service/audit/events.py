@@ -35,6 +35,9 @@ class Operation(StrEnum):
     STATISTICS = "statistics:read"
     EVALUATION_SEARCH = "evaluation:search"
     BULK_LOAD = "dataset:bulk-load"
+    SYSTEM_STATUS = "system:status"
+    CONSOLE_SIGN_IN = "console:sign-in"
+    CONSOLE_SIGN_OUT = "console:sign-out"
     OTHER = "http:request"
 
 
@@ -55,6 +58,9 @@ _OPERATIONS = {
     ("GET", "/v1/notifications"): Operation.NOTIFICATIONS,
     ("POST", "/v1/notifications/{notification_id}/ack"): Operation.ACKNOWLEDGE,
     ("GET", "/v1/statistics"): Operation.STATISTICS,
+    ("GET", "/v1/statistics/movements"): Operation.STATISTICS,
+    ("GET", "/v1/audit/checkpoints/latest"): Operation.AUDIT_QUERY,
+    ("GET", "/v1/system/status"): Operation.SYSTEM_STATUS,
     ("POST", "/v1/bulk/transmissions"): Operation.BULK_LOAD,
     ("POST", "/v1/evaluation/search"): Operation.EVALUATION_SEARCH,
 }
@@ -82,6 +88,7 @@ class RequestAudit:
     probe_hmac: str | None = None
     problem: str | None = None
     keep_until: dt.date | None = None  # latest retention end of the data concerned
+    operation: Operation | None = None  # named by the use case; else found from the route
     written: bool = False  # the event is committed: the middleware must not write another
 
     def concern(self, reference_number: str, member_state: str, retention: dt.date | None) -> None:
@@ -120,7 +127,7 @@ def finish(audit: RequestAudit, status: int, at: dt.datetime) -> AuditEvent:
     member_states = set(audit.member_states)
     if caller is not None:
         member_states.add(caller.member_state)
-    operation = operation_for(audit.method, audit.route)
+    operation = audit.operation or operation_for(audit.method, audit.route)
     body: dict[str, Any] = {
         "at": at.isoformat(),
         "request_id": audit.request_id,

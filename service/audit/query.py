@@ -132,11 +132,25 @@ def export_lines(session: Session, wanted: EventFilter, public_key: str) -> Iter
         .order_by(AuditCheckpointRow.seq)
     )
     for checkpoint in checkpoints:
-        proof = AuditCheckpointView(
-            seq=checkpoint.seq,
-            hash=checkpoint.hash,
-            at=as_utc(checkpoint.at),
-            public_key=checkpoint.public_key,
-            signature=checkpoint.signature,
-        )
+        proof = checkpoint_view(checkpoint)
         yield orjson.dumps({"checkpoint": proof.model_dump(mode="json")}) + b"\n"
+
+
+def checkpoint_view(row: AuditCheckpointRow) -> AuditCheckpointView:
+    return AuditCheckpointView(
+        seq=row.seq,
+        hash=row.hash,
+        at=as_utc(row.at),
+        public_key=row.public_key,
+        signature=row.signature,
+    )
+
+
+def latest_checkpoint(session: Session, caller: Caller) -> AuditCheckpointView | None:
+    """The last signed checkpoint (supervisors only): what to verify an export against."""
+    require_supervisor(caller)
+    row = session.scalars(
+        select(AuditCheckpointRow).order_by(AuditCheckpointRow.seq.desc(),
+                                            AuditCheckpointRow.id.desc()).limit(1)
+    ).first()
+    return None if row is None else checkpoint_view(row)

@@ -48,6 +48,11 @@ class BatchPipeline(Generic[Item, Result]):
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def depth(self) -> int:
+        """Items waiting for the writer (approximate: the queue moves while it is read)."""
+        return self._queue.qsize()
+
     def submit(self, item: Item, *, urgent: bool = False) -> Future[Result]:
         future: Future[Result] = Future()
         priority = _URGENT if urgent else _NORMAL

@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from schemas.codes import Role
 from schemas.lifecycle import StatisticsReport
 from schemas.problem import Problem
 from service.api.deps import CurrentCaller, RuntimeDep
-from service.errors import Forbidden
+from service.statistics.access import require_statistics_reader
 from service.statistics.report import as_csv, monthly
 
 router = APIRouter(tags=["statistics"],
@@ -26,8 +25,7 @@ def statistics(
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StatisticsReport | Response:
     """Anonymous counts per Member State and category for a month (no reference numbers)."""
-    if caller.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise Forbidden("statistics are for supervisors and admins")
+    require_statistics_reader(caller)
     with runtime.sessions() as session:
         report = monthly(session, month)
     if format == "csv":

@@ -1,0 +1,72 @@
+"""What operators and admins see of a running service: gallery size, writer queue, snapshot,
+retention sweeps, recent errors."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import matcher
+from schemas.codes import Role
+from schemas.oversight import PartitionSize, SweepRun, SystemStatus
+from service.audit.events import Operation
+from service.audit.models import AuditEventRow
+from service.auth import Caller
+from service.clock import as_utc
+from service.errors import Forbidden
+from service.runtime import Runtime
+from service.system.recent_errors import recent_errors
+
+SYSTEM_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
+_SWEEPS_SHOWN = 10
+
+
+def require_system_reader(caller: Caller) -> None:
+    if caller.role not in SYSTEM_ROLES:
+        raise Forbidden("the system's state is for operators and admins")
+
+
+def gallery_partitions(gallery: matcher.Gallery) -> list[PartitionSize]:
+    """Datasets and bytes per partition of the in-memory gallery. Today one process holds the
+    whole gallery as one partition; when the gallery is split, this is the one place to ask."""
+    return [PartitionSize(name="gallery", datasets=len(gallery), bytes=gallery.nbytes())]
+
+
+def recent_sweeps(session: Session) -> list[SweepRun]:
+    """The latest retention sweep chunks, from their audit events (one per erased chunk)."""
+    rows = session.scalars(
+        select(AuditEventRow).where(AuditEventRow.operation == Operation.EXPIRE.value)
+        .order_by(AuditEventRow.seq.desc()).limit(_SWEEPS_SHOWN)
+    )
+    return [SweepRun(at=as_utc(row.at), erased=_erased(row.body)) for row in rows]
+
+
+def _erased(body: str | None) -> int:
+    if body is None:  # purged event: the count went with the body
+        return 0
+    outcome = orjson.loads(body).get("outcome") or {}
+    return int(outcome.get("erased", 0))
+
+
+def system_status(runtime: Runtime, caller: Caller) -> SystemStatus:
+    require_system_reader(caller)
+    snapshot = runtime.settings.effective_snapshot_file
+    age: float | None = None
+    if snapshot is not None and snapshot.exists():
+        age = max(0.0, time.time() - snapshot.stat().st_mtime)
+    with runtime.sessions() as session:
+        sweeps = recent_sweeps(session)
+    return SystemStatus(
+        ready=runtime.ready.is_set(),
+        partitions=gallery_partitions(runtime.gallery),
+        queue_depth=runtime.pipeline.depth,
+        batches_written=runtime.pipeline.batches,
+        snapshot_file=snapshot is not None,
+        snapshot_age_seconds=age,
+        sweep_interval_seconds=runtime.settings.sweep_interval_seconds,
+        sweeps=sweeps,
+        recent_errors=recent_errors(),
+    )
