@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="...or this long after the first unsaved change (0: off)."
     )
 
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate (chain): serve HTTPS instead of HTTP."
+    )
+    tls_key: Path | None = Field(default=None, description="PEM private key of ABIS_TLS_CERT.")
+    tls_client_ca: Path | None = Field(
+        default=None,
+        description="PEM CA bundle: require client certificates it signed (mutual TLS); keys "
+                    "bound to a certificate (`abis keys bind-cert`) then also need that one.",
+    )
+
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="Cache authenticated keys this long (0: look up each time)."
     )
