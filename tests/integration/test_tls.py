@@ -32,6 +32,18 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 @pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def database_url(data_dir: Path) -> str:
+    """SQLite only: TLS lives in the server, and the binding table's migration is tested on
+    both backends with the others."""
+    return f"sqlite:///{data_dir / 'abis.db'}"
+
+
+@pytest.fixture(scope="module")
 def mtls_service(database_url: str, data_dir: Path, pki: Pki) -> Iterator[RunningService]:
     from service.audit.keys import generate_audit_key_file
     from service.crypto.master_key import generate_key_file
