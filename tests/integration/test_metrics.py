@@ -84,3 +84,17 @@ def test_metrics_follow_a_hit_across_two_member_states(service: RunningService) 
     assert reference not in after.text
     assert not re.search(r'route="/v1/datasets/[A-Z]{2}\d', after.text)
     assert "127.0.0.1" not in after.text
+
+
+def test_the_container_health_check_over_plain_http(service: RunningService) -> None:
+    import subprocess
+    import sys
+
+    env = dict(service.env, ABIS_PORT=str(service.port))
+    done = subprocess.run([sys.executable, "-m", "service.healthcheck"], env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    env["ABIS_PORT"] = "1"  # nothing listens there
+    down = subprocess.run([sys.executable, "-m", "service.healthcheck"], env=env,
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert down.returncode == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,3 +143,17 @@ def test_half_a_tls_configuration_stops_the_server_before_it_listens(
     done = cli(env, "serve")
     assert done.returncode == 2
     assert "ABIS_TLS_CERT and ABIS_TLS_KEY go together" in done.stderr
+
+
+def test_the_container_health_check_presents_its_certificate_under_mutual_tls(
+    mtls_service: RunningService, pki: Pki
+) -> None:
+    env = dict(mtls_service.env, ABIS_PORT=str(mtls_service.port))
+    without = subprocess.run([sys.executable, "-m", "service.healthcheck"], env=env,
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert without.returncode == 1 and "unhealthy" in without.stderr
+    env |= {"ABIS_HEALTHCHECK_CERT": str(pki.france.cert),
+            "ABIS_HEALTHCHECK_KEY": str(pki.france.key)}
+    healthy = subprocess.run([sys.executable, "-m", "service.healthcheck"], env=env,
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert healthy.returncode == 0, healthy.stderr
