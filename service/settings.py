@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory."
     )
+    database_url_file: Path | None = Field(
+        default=None, description="A file holding the database URL (a mounted secret: the URL "
+                                  "carries the password); used when ABIS_DATABASE_URL is unset.",
+    )
     master_key_file: Path | None = None
     master_key: str | None = Field(default=None, description="Base64 of 32 bytes (else the file).")
     audit_key_file: Path | None = Field(
@@ -91,6 +95,15 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
+        if self.database_url_file is not None:
+            from service.errors import ConfigurationError
+
+            try:
+                return self.database_url_file.read_text().strip()
+            except OSError as error:
+                raise ConfigurationError(
+                    f"ABIS_DATABASE_URL_FILE {self.database_url_file}: {error.strerror}"
+                ) from error
         return f"sqlite:///{(self.data_dir / 'abis.db').resolve()}"
 
     @cached_property

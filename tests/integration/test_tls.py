@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.certificates import Authority, Issued, authority
+from service.tls.trial_pki import Authority, Issued, authority
 from tests.service_process import RunningService, cli, free_port, service_env
 
 

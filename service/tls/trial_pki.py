@@ -1,4 +1,6 @@
-"""Certificates a test makes: a CA, a server certificate for 127.0.0.1, client certificates."""
+"""A small certificate authority for tests and trial deployments (never for production: use the
+agency's PKI). `python -m service.tls.trial_pki DIR` writes every secret deploy/compose.yaml
+needs: keys, a CA, the service's and the health check's certificates, the database password."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ class Authority:
     private_key: ec.EllipticCurvePrivateKey
     cert: Path
 
-    def issue(self, directory: Path, common_name: str, *, server: bool = False) -> Issued:
+    def issue(self, directory: Path, common_name: str, *, server: bool = False,
+              hosts: tuple[str, ...] = ("127.0.0.1",)) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
@@ -44,8 +47,7 @@ class Authority:
         )
         if server:
             builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False,
+                x509.SubjectAlternativeName([_alt_name(host) for host in hosts]), critical=False
             )
         certificate = builder.sign(self.private_key, hashes.SHA256())
         return _write(directory, common_name, certificate, key)
@@ -56,6 +58,13 @@ class Authority:
         if client is not None:
             context.load_cert_chain(str(client.cert), str(client.key))
         return context
+
+
+def _alt_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 def authority(directory: Path, name: str) -> Authority:
@@ -90,3 +99,40 @@ def _write(directory: Path, name: str, certificate: x509.Certificate,
                                            serialization.NoEncryption()))
     key_path.chmod(0o600)
     return Issued(cert_path, key_path)
+
+
+def trial_secrets(directory: Path, hosts: tuple[str, ...]) -> None:
+    """Every secret of deploy/compose.yaml, new, in `directory` (files mode 0600)."""
+    import base64
+    import os
+    import secrets
+
+    from service.audit.keys import generate_audit_key_file
+    from service.crypto.master_key import generate_key_file
+
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    generate_key_file(directory / "master.key")
+    generate_audit_key_file(directory / "audit.key")
+    ca = authority(directory, "ca")
+    ca.issue(directory, "server", server=True, hosts=hosts)
+    ca.issue(directory, "monitor")  # health check and Prometheus, under mutual TLS
+    password = base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
+    (directory / "postgres-password").write_text(password + "\n")
+    (directory / "database-url").write_text(
+        f"postgresql+psycopg://abis:{password}@postgres:5432/abis\n")
+    (directory / "grafana-admin-password").write_text(secrets.token_urlsafe(18) + "\n")
+    for path in directory.iterdir():
+        path.chmod(0o600)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--hosts", default="localhost,127.0.0.1,writer",
+                        help="names and addresses in the service's certificate")
+    arguments = parser.parse_args()
+    trial_secrets(arguments.directory, tuple(arguments.hosts.split(",")))
+    print(f"wrote trial secrets to {arguments.directory}; the CA key is there too: keep it "
+          "offline or delete it")
