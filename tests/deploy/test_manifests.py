@@ -108,7 +108,7 @@ def test_kubernetes_overlays_render_and_validate(overlay: str) -> None:
     _validate(resources)
     assert not [r for r in resources if r["kind"] == "Secret"]  # created out of band
     writer = _named(resources, "StatefulSet", "abis-writer")
-    assert writer["spec"]["replicas"] == 2
+    assert writer["spec"]["replicas"] == 1  # the database lock lets one `abis serve` run
     pod = writer["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert _is_abis_command(container["args"])
@@ -136,6 +136,7 @@ def test_pending_scale_out_component_is_well_formed_but_not_claimed_to_run() -> 
             ("PodDisruptionBudget", "abis-api"), ("StatefulSet", "abis-shard-r0"),
             ("StatefulSet", "abis-shard-r1"), ("PodDisruptionBudget", "abis-shard-r0"),
             ("NetworkPolicy", "abis-shard")} <= kinds
+    assert _named(resources, "StatefulSet", "abis-writer")["spec"]["replicas"] == 2
     for group in ("abis-shard-r0", "abis-shard-r1"):
         assert _named(resources, "Service", group)["spec"]["clusterIP"] == "None"
 
