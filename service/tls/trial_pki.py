@@ -115,7 +115,8 @@ def trial_secrets(directory: Path, hosts: tuple[str, ...]) -> None:
     generate_audit_key_file(directory / "audit.key")
     ca = authority(directory, "ca")
     ca.issue(directory, "server", server=True, hosts=hosts)
-    ca.issue(directory, "monitor")  # health check and Prometheus, under mutual TLS
+    ca.issue(directory, "monitor")  # the container's health check, under mutual TLS
+    ca.issue(directory, "prometheus")  # Prometheus's client certificate, likewise
     password = base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
     (directory / "postgres-password").write_text(password + "\n")
     (directory / "database-url").write_text(
