@@ -154,6 +154,7 @@ def test_the_container_health_check_presents_its_certificate_under_mutual_tls(
     assert without.returncode == 1 and "unhealthy" in without.stderr
     env |= {"ABIS_HEALTHCHECK_CERT": str(pki.france.cert),
             "ABIS_HEALTHCHECK_KEY": str(pki.france.key)}
-    healthy = subprocess.run([sys.executable, "-m", "service.healthcheck"], env=env,
-                             capture_output=True, text=True, timeout=30, check=False)
-    assert healthy.returncode == 0, healthy.stderr
+    for path in ("/healthz", "/readyz"):
+        healthy = subprocess.run([sys.executable, "-m", "service.healthcheck", path], env=env,
+                                 capture_output=True, text=True, timeout=30, check=False)
+        assert healthy.returncode == 0, healthy.stderr
