@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.metrics.registry import AUTH_FAILURES
@@ -22,8 +23,11 @@ def count_key_failure(sessions: sessionmaker[Session], key_id: str | None) -> No
     """
     row = None
     if key_id:
-        with sessions() as session:
-            row = session.get(ApiKeyRow, key_id)
+        try:
+            with sessions() as session:
+                row = session.get(ApiKeyRow, key_id)
+        except SQLAlchemyError:  # counting must never change the 401 into a 500
+            row = None
     if row is None:
         count_failure(UNKNOWN, UNKNOWN, "key")
     else:
