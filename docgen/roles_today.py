@@ -62,6 +62,7 @@ ROUTES: tuple[Access, ...] = (
            "hits between Member States as anonymous counts (false hits left out)"),
     Access("GET", "/v1/system/status", "operator, admin",
            "gallery size per partition, writer queue, snapshot age, sweeps, recent errors"),
+    Access("GET", "/metrics", "operator, admin", "Prometheus metrics (no personal data)"),
     Access("GET", "/healthz", "anyone, no key", "liveness"),
     Access("GET", "/readyz", "anyone, no key", "readiness: the gallery is loaded"),
     Access("GET", "/problems/{slug}", "anyone, no key", "what a problem `type` means"),

@@ -22,6 +22,7 @@ from service.audit.keys import load_audit_keys
 from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
+from service.metrics.registry import BATCH_SIZE
 from service.settings import Settings
 from service.snapshotter import Snapshotter
 from service.store.database import make_engine, make_sessions
@@ -124,6 +125,7 @@ class Runtime:
             BatchProcessor(sessions, gallery, master, trail, clock),
             max_batch=settings.batch_max,
             name="abis-writer",
+            on_batch=BATCH_SIZE.observe,
         )
         return cls(settings, engine, sessions, master, gallery, pipeline, trail, clock,
                    lease=lease)

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory."
     )
+    database_url_file: Path | None = Field(
+        default=None, description="A file holding the database URL (a mounted secret: the URL "
+                                  "carries the password); used when ABIS_DATABASE_URL is unset.",
+    )
     master_key_file: Path | None = Field(
         default=None, description="File holding the master key (base64 of 32 bytes, mode 0600)."
     )
@@ -74,6 +78,16 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="...or this long after the first unsaved change (0: off)."
     )
 
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate (chain): serve HTTPS instead of HTTP."
+    )
+    tls_key: Path | None = Field(default=None, description="PEM private key of ABIS_TLS_CERT.")
+    tls_client_ca: Path | None = Field(
+        default=None,
+        description="PEM CA bundle: require client certificates it signed (mutual TLS); keys "
+                    "bound to a certificate (`abis keys bind-cert`) then also need that one.",
+    )
+
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="Cache authenticated keys this long (0: look up each time)."
     )
@@ -99,6 +113,15 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
+        if self.database_url_file is not None:
+            from service.errors import ConfigurationError
+
+            try:
+                return self.database_url_file.read_text().strip()
+            except OSError as error:
+                raise ConfigurationError(
+                    f"ABIS_DATABASE_URL_FILE {self.database_url_file}: {error.strerror}"
+                ) from error
         return f"sqlite:///{(self.data_dir / 'abis.db').resolve()}"
 
     @cached_property

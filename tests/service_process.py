@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -50,10 +51,12 @@ class RunningService:
     port: int
     process: subprocess.Popen[bytes] | None = None
     keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    # HTTPS (ABIS_TLS_* in env): how the test's clients, and the readiness poll, connect
+    tls: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
         migrated = cli(self.env, "db", "upgrade")
@@ -68,7 +71,8 @@ class RunningService:
                 stderr = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"abis serve exited {self.process.returncode}: {stderr}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                ready = httpx.get(f"{self.url}/readyz", timeout=1, verify=self.tls or True)
+                if ready.status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -100,4 +104,5 @@ class RunningService:
             base_url=self.url,
             headers={"Authorization": f"Bearer {self.key(member_state, role)}"},
             timeout=30,
+            verify=self.tls or True,
         )

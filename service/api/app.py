@@ -17,12 +17,14 @@ from service.api.routes import (
     health,
     hits,
     lifecycle,
+    metrics,
     notifications,
     oversight,
     problem_types,
     statistics,
     transmissions,
 )
+from service.metrics.http import RequestMetrics
 from service.runtime import Runtime
 from service.settings import Settings
 
@@ -50,10 +52,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     problems.install(app)
     for module in (transmissions, datasets, lifecycle, hits, notifications, statistics, audit,
-                   oversight, bulk, health, problem_types):
+                   oversight, bulk, health, problem_types, metrics):
         app.include_router(module.router)
     docs.install(app)
     console.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestContext)
+    app.add_middleware(RequestMetrics)  # outermost: sees the final status and the whole time
     return app

@@ -13,8 +13,10 @@ from service.audit.events import RequestAudit
 from service.auth import Caller, authenticate
 from service.auth.cache import KeyCache
 from service.errors import Unauthenticated
+from service.metrics.auth import count_failure, count_key_failure
 from service.runtime import Runtime
 from service.store.models import ApiKeyRow
+from service.tls.binding import MISMATCH, Bindings, require_bound_certificate
 
 _bearer = HTTPBearer(auto_error=False, description="An access point's API key")
 
@@ -75,16 +77,35 @@ async def get_caller(
         try:
             caller, expires = await run_in_threadpool(_lookup, runtime, presented)
         except Unauthenticated:
+            key_id = presented.split("_")[1][:24] if presented and "_" in presented else None
             if audit is not None and presented:
                 # The key's public id (never the secret) tells supervisors who tried.
-                audit.presented_key_id = (presented.split("_")[1][:24] if "_" in presented
-                                          else None)
+                audit.presented_key_id = key_id
+            await run_in_threadpool(count_key_failure, runtime.sessions, key_id)
             raise
         assert presented is not None
         cache.put(presented, caller, expires)
+    await _client_certificate(request, runtime, audit, caller)
     if audit is not None:
         audit.caller = caller
     return caller
+
+
+async def _client_certificate(request: Request, runtime: Runtime, audit: RequestAudit | None,
+                              caller: Caller) -> None:
+    """A key bound to its access point's certificate works only over a connection with it."""
+    bindings: Bindings | None = getattr(request.app.state, "certificate_bindings", None)
+    if bindings is None:
+        bindings = Bindings(runtime.sessions, runtime.settings.auth_cache_seconds)
+        request.app.state.certificate_bindings = bindings
+    try:
+        await require_bound_certificate(bindings, request.scope, caller.key_id)
+    except Unauthenticated:
+        if audit is not None:
+            audit.presented_key_id = caller.key_id
+            audit.outcome["refused"] = MISMATCH
+        count_failure(caller.member_state, caller.unit, MISMATCH)
+        raise
 
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]

@@ -64,6 +64,15 @@ class AuditTrail:
     def head(self) -> Head:
         return self._head
 
+    @property
+    def checkpointed_at(self) -> dt.datetime | None:
+        """When the last checkpoint was signed (None: never)."""
+        return self._checkpointed_at
+
+    @property
+    def unsigned_events(self) -> int:
+        return self._head.seq - self._checkpointed.seq
+
     def append(self, session: Session, events: Sequence[AuditEvent], now: dt.datetime
                ) -> Appended:
         """Add `events` to the session after the current head.

@@ -12,6 +12,7 @@ import typer
 from schemas.codes import Category, Role
 from service.cli import audit as audit_cli
 from service.cli import bench as bench_cli
+from service.cli import certs as certs_cli
 from service.cli import db as db_cli
 from service.cli import operators
 from service.cli import sweep as sweep_cli
@@ -23,6 +24,7 @@ app = typer.Typer(help="abis: Eurodac-style biometric matching (synthetic data o
                   no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of access points.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+certs_cli.register(keys_app)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
 app.command()(sweep_cli.sweep)
@@ -38,11 +40,13 @@ def serve() -> None:
     from service.api.app import create_app
     from service.logging_setup import configure_logging
     from service.runtime import Runtime
+    from service.tls.server import uvicorn_tls_options
 
     settings = Settings()
     configure_logging(settings.log_level)
     try:
         # Build the runtime before the port opens, so configuration errors stop us first.
+        tls = uvicorn_tls_options(settings)
         runtime = Runtime.build(settings)
     except ServiceError as error:
         fail(error.detail)
@@ -62,6 +66,7 @@ def serve() -> None:
         access_log=False,  # our RequestContext logs without client addresses
         server_header=False,
         log_config=None,
+        **tls,  # HTTPS (and client certificates) when ABIS_TLS_* are set
     )
 
 

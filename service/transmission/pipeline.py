@@ -36,8 +36,10 @@ Handler = Callable[[Sequence[Item]], Sequence[Result | BaseException]]
 
 
 class BatchPipeline(Generic[Item, Result]):
-    def __init__(self, handle: Handler[Item, Result], *, max_batch: int, name: str) -> None:
+    def __init__(self, handle: Handler[Item, Result], *, max_batch: int, name: str,
+                 on_batch: Callable[[int], None] | None = None) -> None:
         self._handle = handle
+        self._on_batch = on_batch  # told each batch's size (metrics)
         self._max_batch = max_batch
         self._queue: queue.PriorityQueue[_Queued[Item, Result]] = queue.PriorityQueue()
         self._arrivals = itertools.count()
@@ -58,6 +60,13 @@ class BatchPipeline(Generic[Item, Result]):
         priority = _URGENT if urgent else _NORMAL
         self._queue.put(_Queued(priority, next(self._arrivals), item, future))
         return future
+
+    def waiting(self) -> dict[str, int]:
+        """Items queued and not yet taken, by priority (a scan under the queue's lock: for
+        metrics scrapes, not the hot path)."""
+        with self._queue.mutex:
+            priorities = [queued.priority for queued in self._queue.queue]
+        return {"urgent": priorities.count(_URGENT), "normal": priorities.count(_NORMAL)}
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish what is queued, then stop."""
@@ -87,6 +96,8 @@ class BatchPipeline(Generic[Item, Result]):
         items = [queued.item for queued in batch if queued.item is not None]
         self.batches += 1
         self.items += len(items)
+        if self._on_batch is not None:
+            self._on_batch(len(items))
         try:
             results = self._handle(items)
         except Exception as error:  # a bug must fail the requests, never kill the worker

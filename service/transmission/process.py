@@ -26,6 +26,7 @@ from service.audit.trail import AuditTrail
 from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
+from service.metrics.registry import IDENTIFICATIONS
 from service.rules.categories import category_of_group
 from service.statistics.counters import Metric, Tally
 from service.store.in_chunks import in_chunks
@@ -176,6 +177,7 @@ class BatchProcessor:
     ) -> list[WorkResult | BaseException]:
         jobs = [item.job for item in items if isinstance(item, Transmit)]
         searching = [job for job in jobs if job.eligibility is not None]
+        IDENTIFICATIONS.inc(len(searching))
         found = self._gallery.search_many(
             [job.templates for job in searching],
             [job.eligibility for job in searching if job.eligibility is not None],
