@@ -10,6 +10,7 @@ import orjson
 import typer
 
 from schemas.codes import Category, Role
+from service.cli import accuracy as accuracy_cli
 from service.cli import audit as audit_cli
 from service.cli import bench as bench_cli
 from service.cli import db as db_cli
@@ -28,6 +29,7 @@ app.add_typer(db_cli.app, name="db")
 app.command()(sweep_cli.sweep)
 operators.register(app)
 app.command("bench")(bench_cli.bench)
+app.command("accuracy")(accuracy_cli.accuracy)
 
 
 @app.command()

@@ -31,7 +31,7 @@ import numpy as np
 import orjson
 
 from schemas.codes import Category
-from service.synth.captures import Capture, CaptureModel, Identity, capture, identity, projection
+from service.synth.captures import Capture, CaptureModel, Identity, capture, identity, subspaces
 from service.synth.journey import Step, journey
 from service.synth.names import NATIONALITIES, Nationality
 from service.synth.person import encode_biometrics
@@ -147,7 +147,7 @@ class Population:
         self.model = model
         self.end = end
         self.start = end - dt.timedelta(days=365 * years)
-        self._basis = projection(seed, model)
+        self._basis = subspaces(seed, model)
 
     def identity(self, person: int) -> Identity:
         return identity(_stream(self.seed, person), self.model, self._basis)
