@@ -35,6 +35,7 @@ class Operation(StrEnum):
     STATISTICS = "statistics:read"
     EVALUATION_SEARCH = "evaluation:search"
     BULK_LOAD = "dataset:bulk-load"
+    THRESHOLDS = "matcher:thresholds"  # decision thresholds recalibrated (or computed by CLI)
     OTHER = "http:request"
 
 
@@ -51,6 +52,7 @@ _OPERATIONS = {
     ("POST", "/v1/datasets/{reference_number}/extend"): Operation.EXTEND,
     ("DELETE", "/v1/datasets/{reference_number}"): Operation.ERASE,
     ("SYSTEM", "retention-sweep"): Operation.EXPIRE,
+    ("SYSTEM", "threshold-calibration"): Operation.THRESHOLDS,
     ("POST", "/v1/hits/{hit_id}/false"): Operation.FALSE_HIT,
     ("GET", "/v1/notifications"): Operation.NOTIFICATIONS,
     ("POST", "/v1/notifications/{notification_id}/ack"): Operation.ACKNOWLEDGE,

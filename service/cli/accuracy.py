@@ -49,11 +49,14 @@ def summary(name: str, figures: dict[str, Any]) -> str:
 
 def accuracy(
     profile: Annotated[str, typer.Option(help="hard, tenprint, face or anisotropic")] = "tenprint",
-    gallery: Annotated[int, typer.Option(min=100, help="Persons enrolled")] = 100_000,
+    gallery: Annotated[int, typer.Option(min=100, help="Persons enrolled")] = 20_000,
     mated: Annotated[int, typer.Option(min=1, help="Mated searches")] = 10_000,
     non_mated: Annotated[int, typer.Option(min=1, help="Non-mated searches")] = 10_000,
     listed: Annotated[int, typer.Option(min=2, max=1000, help="Candidates per search")] = 20,
     seed: Annotated[int, typer.Option()] = 7,
+    target_fpir: Annotated[float | None, typer.Option(
+        help="Also calibrate thresholds for this FPIR on the gallery (abis calibrate's model) "
+             "and measure the FPIR they give")] = None,
     out: Annotated[Path, typer.Option(help="Directory for the JSON and the DET curves")] = Path(
         "benchmarks/results"),
 ) -> None:
@@ -77,6 +80,16 @@ def accuracy(
     data = run_study(model, config, gallery_size=gallery, mated=mated, non_mated=non_mated,
                      listed=listed, seed=seed, progress=lambda m: typer.echo(m, err=True))
     figures = study_figures(data, seed=seed)
+    if target_fpir is not None and data.gallery is not None:
+        from service.evaluation.calibration import CalibrationError, calibrate
+        from service.evaluation.study_report import calibration_check
+
+        try:
+            calibration = calibrate(data.gallery, target_fpir, seed=seed, exclude_hits=False)
+        except CalibrationError as error:
+            fail(str(error))
+        figures["calibration"] = calibration.as_dict() | calibration_check(
+            data, calibration.finger_threshold, calibration.face_threshold, target_fpir)
     curves = {}
     for modality, searches, findable, face in (
             ("fingerprint", data.combined, data.finger_findable, False),
@@ -94,4 +107,6 @@ def accuracy(
                 "figures": figures}
     (out / f"{name}.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     typer.echo(summary(profile, figures))
+    if "calibration" in figures:
+        typer.echo("\ncalibrated: " + orjson.dumps(figures["calibration"]).decode())
     typer.echo(f"\n{out / name}.json and {name}-det-*.png written", err=True)

@@ -13,6 +13,7 @@ from schemas.codes import Category, Role
 from service.cli import accuracy as accuracy_cli
 from service.cli import audit as audit_cli
 from service.cli import bench as bench_cli
+from service.cli import calibrate as calibrate_cli
 from service.cli import db as db_cli
 from service.cli import operators
 from service.cli import sweep as sweep_cli
@@ -30,6 +31,7 @@ app.command()(sweep_cli.sweep)
 operators.register(app)
 app.command("bench")(bench_cli.bench)
 app.command("accuracy")(accuracy_cli.accuracy)
+app.command("calibrate")(calibrate_cli.calibrate)
 
 
 @app.command()

@@ -18,6 +18,8 @@ import numpy as np
 from service.evaluation.intervals import bootstrap, wilson
 from service.evaluation.metrics import ImpostorTail, impostor_tail, threshold_for_fpir
 from service.evaluation.study import (
+    FACE_FLOOR,
+    FINGER_FLOOR,
     Searches,
     StudyData,
     decided,
@@ -52,7 +54,7 @@ def fit_tail(data: StudyData, searches: Searches, *, face: bool) -> tuple[Impost
     if not data.complete_lists:
         return None, "refused: candidate lists are not complete (not an exact search)"
     tail = impostor_tail([scores_of(c, face=face) for c in searches.non_mated],
-                         data.gallery_size, data.listed)
+                         data.gallery_size, data.listed, FACE_FLOOR if face else FINGER_FLOOR)
     return tail, "fitted on exact top-k impostor scores" if tail else "too few scores to fit"
 
 
@@ -149,3 +151,22 @@ def study_figures(data: StudyData, seed: int = 0) -> dict[str, Any]:
         "face": face,
         "together": _together(data, finger, face),
     }
+
+
+def calibration_check(data: StudyData, finger_threshold: float, face_threshold: float,
+                      target: float) -> dict[str, Any]:
+    """Measured FPIR at calibrated thresholds, per modality and under the service's rule, and
+    whether the target lies within each 95 % interval."""
+    _, finger_top = modality_scores(data.combined, data.finger_findable, face=False)
+    _, face_top = modality_scores(data.face, data.face_findable, face=True)
+    together = [decided(c, finger_threshold, face_threshold)[0] for c in data.combined.non_mated]
+    out: dict[str, Any] = {"target_fpir": target, "finger_threshold": finger_threshold,
+                           "face_threshold": face_threshold}
+    for name, errors, trials in (
+            ("fingerprint", int(np.sum(finger_top >= finger_threshold)), finger_top.size),
+            ("face", int(np.sum(face_top >= face_threshold)), face_top.size),
+            ("together", sum(together), len(together))):
+        rate = _rate(errors, trials)
+        ci = rate["ci95"]
+        out[name] = rate | {"target_within_ci": bool(ci and ci[0] <= target <= ci[1])}
+    return out
