@@ -54,7 +54,7 @@ def det_plot(mate: np.ndarray, top: np.ndarray, tail: ImpostorTail | None, galle
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 5.5))
+    fig, ax = plt.subplots(figsize=(7, 6.5))
     floor = 0.5 / max(mate.size, 1)
     if mate.size and top.size:
         grid = np.logspace(np.log10(1.0 / top.size), 0, 60)
@@ -82,15 +82,16 @@ def det_plot(mate: np.ndarray, top: np.ndarray, tail: ImpostorTail | None, galle
         else:
             ax.plot(anchor.fpir, anchor.fnir, "k*", markersize=10)
             ax.annotate(f"{anchor.label}\n[{anchor.gallery}]", (anchor.fpir, anchor.fnir),
-                        fontsize=6, xytext=(4, 4), textcoords="offset points")
+                        fontsize=6, xytext=(-150, 8), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(1e-7, 1)
+    ax.set_ylim(floor * 0.8, 1.0)
     ax.set_xlabel("FPIR")
     ax.set_ylabel("FNIR")
     ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6, loc="upper right")
+    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
