@@ -34,8 +34,9 @@ def synth(
     seed: Annotated[int, typer.Option(help="Same seed, same options: same files")] = 1,
     end: Annotated[str, typer.Option(help="Last possible encounter date (ISO)")] = "2026-11-01",
     years: Annotated[int, typer.Option(min=1, help="Journeys start within this many years")] = 3,
-    mated_probes: Annotated[int, typer.Option(min=0, help="Probes of loaded persons")] = 1000,
-    non_mated_probes: Annotated[int, typer.Option(min=0, help="Probes of unknown persons")] = 1000,
+    mated_probes: Annotated[int, typer.Option(min=0, help="Probes of loaded persons")] = 10_000,
+    non_mated_probes: Annotated[int, typer.Option(min=0, help="Probes of unknown persons")
+                                ] = 10_000,
     profile: Annotated[str, typer.Option(
         help="Synthetic profile: hard, tenprint, face, anisotropic (docs/accuracy.md)")] = "hard",
     finger_noise: Annotated[float | None, typer.Option(
@@ -153,10 +154,11 @@ def evaluate(
     total = counts["mated_probes"] + counts["non_mated_probes"]
     if not total:
         fail(f"{directory} holds no probes (abis synth --mated-probes/--non-mated-probes)")
+    from service.runtime import matcher_config
+
     settings = Settings()
     if in_process:
         from service.evaluation.local import gather_locally
-        from service.runtime import matcher_config
 
         with _bar() as bar:
             task = bar.add_task("datasets, then searches", total=counts["encounters"] + total)
@@ -169,7 +171,8 @@ def evaluate(
             task = bar.add_task("searches", total=total)
             try:
                 gathered = gather(directory, url, key, limit=limit, connections=connections,
-                                  advance=lambda n: bar.advance(task, n))
+                                  advance=lambda n: bar.advance(task, n),
+                                  config=matcher_config(settings))
             except EvaluationFailed as error:
                 fail(str(error))
     target = out or directory / "evaluation"
