@@ -227,10 +227,11 @@ def run_size(size: int, options: BenchOptions, progress: Progress) -> dict[str, 
         from service.evaluation.calibration import calibrate
 
         progress(f"size {size:,}: calibrating thresholds for FPIR {options.target_fpir:g}")
-        found = calibrate(exact, options.target_fpir, exclude_hits=False, seed=options.seed)
-        calibrated = found.as_dict()
-        for target in (exact, *fast.values()):
-            target.set_thresholds(found.finger_threshold, found.face_threshold)
+        calibration = calibrate(exact, options.target_fpir, exclude_hits=False,
+                                seed=options.seed)
+        calibrated = calibration.as_dict()
+        for held in (exact, *fast.values()):
+            held.set_thresholds(calibration.finger_threshold, calibration.face_threshold)
     probes += non_mated(options.seed, options.probes - n_mated, model)
     mated = np.arange(len(probes)) < n_mated
     count = len(probes)

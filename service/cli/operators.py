@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -63,7 +63,7 @@ def synth(
         fail(f"--end {end!r} is not an ISO date (YYYY-MM-DD)")
     if last >= dt.datetime.now(dt.UTC).date():
         fail("--end must be in the past: the service refuses captures taken in the future")
-    knobs = {name: value for name, value in (
+    knobs: dict[str, Any] = {name: value for name, value in (
         ("finger_noise", finger_noise), ("face_noise", face_noise),
         ("difficulty_spread", difficulty_spread), ("identity_dim", identity_dim))
         if value is not None}

@@ -12,7 +12,6 @@ import httpx
 import orjson
 
 import matcher
-
 from schemas.codes import Modality
 from schemas.evaluation import EvaluationAnswer
 from service.evaluation.metrics import MatedSearch

@@ -30,7 +30,7 @@ from service.evaluation.study import (
 
 FPIR_TARGETS = (1e-2, 1e-3, 1e-4)
 _MIN_EVENTS = 5  # an empirical threshold needs this many expected non-mated searches above it
-Rate = dict[str, float | int | None]
+Rate = dict[str, Any]
 
 
 def _rate(errors: int, trials: int) -> Rate:

@@ -10,7 +10,8 @@ from service.synth.profiles import PROFILES, profile_model
 
 @pytest.fixture(scope="module")
 def stats() -> dict[str, dict[str, object]]:
-    return {name: profile_statistics(profile_model(name), 400) for name in ("hard", "tenprint", "anisotropic")}
+    names = ("hard", "tenprint", "anisotropic")  # face: tenprint's fingers
+    return {name: profile_statistics(profile_model(name), 400) for name in names}
 
 
 def test_tenprint_fingers_are_far_better_than_hard(stats: dict[str, dict]) -> None:  # type: ignore[type-arg]
