@@ -19,11 +19,14 @@ MIN_QUALITY = 0.3  # the service's default quality floor
 Floats = npt.NDArray[np.float64]
 
 
-def _normalised(captured: Captures) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+def _normalised(captured: Captures
+                ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_], Floats]:
+    """Unit finger vectors (zeros where unusable), usability, and qualities (the norms)."""
     norms = np.linalg.norm(captured.fingers, axis=2)
     usable = captured.taken & (norms >= MIN_QUALITY)
     unit = captured.fingers / np.maximum(norms, 1e-12)[..., None]
-    return np.where(usable[..., None], unit, 0).astype(np.float32), usable
+    quality = np.where(usable, norms, 0.0).astype(np.float64)
+    return np.where(usable[..., None], unit, 0).astype(np.float32), usable, quality
 
 
 def _summary(genuine: Floats, impostor: Floats, fmrs: tuple[float, ...]) -> dict[str, Any]:
@@ -55,12 +58,17 @@ def profile_statistics(model: CaptureModel, persons: int, seed: int = 11) -> dic
     people = identities(rng, persons, model, subspaces(seed, model))
     first = capture_arrays(np.random.default_rng([seed, 1]), people, model)
     second = capture_arrays(np.random.default_rng([seed, 2]), people, model)
-    a, ua = _normalised(first)
-    b, ub = _normalised(second)
+    a, ua, qa = _normalised(first)
+    b, ub, qb = _normalised(second)
     off = ~np.eye(persons, dtype=np.bool_)
     genuine_finger, impostor_finger = [], []
     fused_raw = np.zeros((persons, persons), dtype=np.float64)
     counts = np.zeros((persons, persons), dtype=np.float64)
+    # The A/B candidate: quality-weighted fusion, sum(w cos) / sqrt(sum(w^2)) with w the
+    # product of the two qualities, which keeps independent impostor scores' spread as the
+    # plain rule does (sum(cos) / sqrt(count) is the case w = 1).
+    weighted = np.zeros((persons, persons), dtype=np.float64)
+    weights = np.zeros((persons, persons), dtype=np.float64)
     per_position = []
     for p in range(10):
         scores = a[:, p] @ b[:, p].T
@@ -71,6 +79,9 @@ def profile_statistics(model: CaptureModel, persons: int, seed: int = 11) -> dic
         per_position.append(np.where(both & off, scores, np.nan)[off])
         fused_raw += scores
         counts += both
+        w = qa[:, p, None] * qb[None, :, p]
+        weighted += w * scores
+        weights += w * w
     shared = counts > 0
     fused = fused_raw / np.sqrt(np.maximum(counts, 1))
     stacked = np.array(per_position)
@@ -89,6 +100,9 @@ def profile_statistics(model: CaptureModel, persons: int, seed: int = 11) -> dic
         "impostor_correlation_across_fingers": round(correlation, 4),
         "fused": _summary(np.diag(fused)[np.diag(shared)], fused[shared & off],
                           (1e-4, 1e-5, 1e-6)),
+        "fused_quality_weighted": _summary(
+            np.diag(weighted / np.sqrt(np.maximum(weights, 1e-12)))[np.diag(shared)],
+            (weighted / np.sqrt(np.maximum(weights, 1e-12)))[shared & off], (1e-4, 1e-5, 1e-6)),
         "face": _summary(np.diag(face_scores)[np.diag(face_both)].astype(np.float64),
                          face_scores[face_both & off].astype(np.float64),
                          (1e-4, 1e-5, 1e-6)),
