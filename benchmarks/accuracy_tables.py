@@ -38,6 +38,18 @@ def profiles(path: Path) -> None:
                   f"{at4.get('fnmr', 'n/a')} | {at5.get('fnmr', 'n/a')} |")
         print(f"| {name} | impostor correlation across fingers | "
               f"{stats['impostor_correlation_across_fingers']} | | | | | |")
+    print("\nFusion A/B (same pairs): FNMR at equal FMR, the service's rule vs quality-weighted "
+          "(sum of quality-weighted cosines / sqrt(sum of squared weights)):\n")
+    print("| profile | FMR | threshold (rule) | FNMR (rule) | threshold (weighted) | "
+          "FNMR (weighted) |")
+    print("|---|---|---|---|---|---|")
+    for name, stats in document["profiles"].items():
+        for fmr in ("0.0001", "1e-05", "1e-06"):
+            a = stats["fused"].get(f"at_fmr_{fmr}")
+            b = stats["fused_quality_weighted"].get(f"at_fmr_{fmr}")
+            if a and b:
+                print(f"| {name} | {fmr} | {a['threshold']} | {a['fnmr']} | {b['threshold']} | "
+                      f"{b['fnmr']} |")
     print()
 
 

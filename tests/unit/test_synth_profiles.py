@@ -37,3 +37,10 @@ def test_face_profile_and_unknown_names() -> None:
     assert profile_model("tenprint", finger_dim=64).finger_dim == 64
     with pytest.raises(ValueError, match="unknown profile"):
         profile_model("nist")
+
+
+def test_quality_weighted_fusion_keeps_the_impostor_spread(stats: dict[str, dict]  # type: ignore[type-arg]
+                                                           ) -> None:
+    plain, weighted = stats["tenprint"]["fused"], stats["tenprint"]["fused_quality_weighted"]
+    assert abs(weighted["impostor_sd"] - plain["impostor_sd"]) < 0.005
+    assert weighted["genuine_pairs"] == plain["genuine_pairs"]
