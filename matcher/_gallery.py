@@ -12,6 +12,7 @@ every single removal.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import operator
@@ -167,6 +168,14 @@ class Gallery:
         with self._lock.writing():
             self._marked.values[self._row(entry_id)] = marked
             self._mutations += 1
+
+    def set_thresholds(self, finger_threshold: float, face_threshold: float) -> None:
+        """Change the default decision thresholds (a calibration as the gallery grows); searches
+        already running keep the ones they started with."""
+        updated = dataclasses.replace(self.config, finger_threshold=finger_threshold,
+                                      face_threshold=face_threshold)  # validates them
+        with self._lock.writing():
+            self.config = updated
 
     # -- reads ------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from service.transmission.stored import template_source
 
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
+    from service.lifecycle.thresholds import ThresholdFollower
 from service.transmission.process import BatchProcessor, WorkItem, WorkResult
 
 _log = structlog.get_logger(__name__)
@@ -88,6 +89,7 @@ class Runtime:
     lease: WriterLease | None = None
     sweeper: Sweeper | None = None
     snapshotter: Snapshotter | None = None
+    thresholds: ThresholdFollower | None = None
 
     @property
     def skew(self) -> dt.timedelta:
@@ -157,12 +159,29 @@ class Runtime:
                 seconds=self.settings.snapshot_seconds,
             )
             self.snapshotter.start()
+        self._start_thresholds()  # before ready: the first calibration precedes any search
         self.ready.set()
         self._start_sweeper()
+
+    def _start_thresholds(self) -> None:
+        if self.settings.target_fpir is None:
+            return
+        from service.lifecycle.thresholds import ThresholdFollower
+
+        self.thresholds = ThresholdFollower(
+            self.pipeline.submit, self.gallery, self.settings.target_fpir,
+            self.settings.calibrate_growth, self.settings.calibrate_interval_seconds)
+        try:
+            self.thresholds.follow_once()
+        except Exception:  # the thresholds in force stay; the follower retries later
+            _log.exception("threshold_calibration_failed")
+        self.thresholds.start()
 
     def stop(self) -> None:
         if self.sweeper is not None:
             self.sweeper.stop()
+        if self.thresholds is not None:
+            self.thresholds.stop()
         self.pipeline.stop()
         if self.snapshotter is not None:
             self.snapshotter.stop()

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     min_quality: float = Field(
         default=0.3, gt=0, description="Minimum template norm (the norm encodes quality)."
     )
+    target_fpir: float | None = Field(
+        default=None, gt=0, lt=1,
+        description="Follow the gallery size: recalibrate the finger and face thresholds for "
+                    "this FPIR from the gallery's impostor scores (off by default; audited).")
+    calibrate_growth: float = Field(
+        default=0.1, gt=0, description="Recalibrate when the gallery changed by this share.")
+    calibrate_interval_seconds: float = Field(
+        default=600.0, gt=0, description="How often the gallery size is checked.")
 
     index: Literal["exact", "fast"] = Field(
         # fast since it agreed with exact on every decision of 1,000 + 1,000 searches at 1M and

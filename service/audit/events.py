@@ -38,6 +38,7 @@ class Operation(StrEnum):
     SYSTEM_STATUS = "system:status"
     CONSOLE_SIGN_IN = "console:sign-in"
     CONSOLE_SIGN_OUT = "console:sign-out"
+    THRESHOLDS = "matcher:thresholds"  # decision thresholds recalibrated (or computed by CLI)
     OTHER = "http:request"
 
 
@@ -54,6 +55,7 @@ _OPERATIONS = {
     ("POST", "/v1/datasets/{reference_number}/extend"): Operation.EXTEND,
     ("DELETE", "/v1/datasets/{reference_number}"): Operation.ERASE,
     ("SYSTEM", "retention-sweep"): Operation.EXPIRE,
+    ("SYSTEM", "threshold-calibration"): Operation.THRESHOLDS,
     ("POST", "/v1/hits/{hit_id}/false"): Operation.FALSE_HIT,
     ("GET", "/v1/notifications"): Operation.NOTIFICATIONS,
     ("POST", "/v1/notifications/{notification_id}/ack"): Operation.ACKNOWLEDGE,

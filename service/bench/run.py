@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 import matcher
 from service.bench.population import gallery, non_mated
-from service.synth.captures import CaptureModel
+from service.synth.profiles import profile_model
 
 ALL = matcher.Eligibility(groups=frozenset(range(6)))
 Progress = Callable[[str], None]
@@ -38,6 +38,8 @@ class BenchOptions:
     seed: int = 7
     fast: Sequence[matcher.FastIndexParams] = (matcher.FastIndexParams(),)
     config: matcher.MatcherConfig = field(default_factory=matcher.MatcherConfig)
+    profile: str = "hard"  # synthetic profile (service.synth.profiles)
+    target_fpir: float | None = None  # decide at thresholds calibrated for this FPIR
 
 
 def rss_bytes() -> int:
@@ -188,8 +190,8 @@ def _snapshot_times(gallery: matcher.Gallery, config: matcher.MatcherConfig) -> 
 
 
 def run_size(size: int, options: BenchOptions, progress: Progress) -> dict[str, Any]:
-    model = CaptureModel(finger_dim=options.config.finger_dim,
-                         face_dim=options.config.face_dim)
+    model = profile_model(options.profile, finger_dim=options.config.finger_dim,
+                          face_dim=options.config.face_dim)
     rng = np.random.default_rng([options.seed, size])
     n_mated = min(options.probes // 2, size)
     mated_rows = np.sort(rng.choice(size, size=n_mated, replace=False)).astype(np.int64)
@@ -220,6 +222,16 @@ def run_size(size: int, options: BenchOptions, progress: Progress) -> dict[str, 
         progress(f"size {size:,}: built {chunk.ids[-1] + 1:,}")
     gc.collect()
     rss_built = rss_bytes()
+    calibrated = None
+    if options.target_fpir is not None:
+        from service.evaluation.calibration import calibrate
+
+        progress(f"size {size:,}: calibrating thresholds for FPIR {options.target_fpir:g}")
+        calibration = calibrate(exact, options.target_fpir, exclude_hits=False,
+                                seed=options.seed)
+        calibrated = calibration.as_dict()
+        for held in (exact, *fast.values()):
+            held.set_thresholds(calibration.finger_threshold, calibration.face_threshold)
     probes += non_mated(options.seed, options.probes - n_mated, model)
     mated = np.arange(len(probes)) < n_mated
     count = len(probes)
@@ -266,6 +278,8 @@ def run_size(size: int, options: BenchOptions, progress: Progress) -> dict[str, 
         figures["speedup_vs_exact"] = round(figures["batched_per_s"] / exact_qps, 2)
     return {
         "size": size,
+        "profile": options.profile,
+        "calibrated_thresholds": calibrated,
         "probes": {"mated": int(mated.sum()), "non_mated": int((~mated).sum())},
         "rss_after_build_bytes": rss_built, "rss_growth_bytes": rss_built - rss0,
         "exact_hits_mated": round(float(np.mean([bool(t) for t in truth[:n_mated]])), 4),

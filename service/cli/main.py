@@ -10,8 +10,10 @@ import orjson
 import typer
 
 from schemas.codes import Category, Role
+from service.cli import accuracy as accuracy_cli
 from service.cli import audit as audit_cli
 from service.cli import bench as bench_cli
+from service.cli import calibrate as calibrate_cli
 from service.cli import certs as certs_cli
 from service.cli import db as db_cli
 from service.cli import operators
@@ -30,6 +32,8 @@ app.add_typer(db_cli.app, name="db")
 app.command()(sweep_cli.sweep)
 operators.register(app)
 app.command("bench")(bench_cli.bench)
+app.command("accuracy")(accuracy_cli.accuracy)
+app.command("calibrate")(calibrate_cli.calibrate)
 
 
 @app.command()

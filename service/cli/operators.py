@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -33,21 +34,27 @@ def synth(
     seed: Annotated[int, typer.Option(help="Same seed, same options: same files")] = 1,
     end: Annotated[str, typer.Option(help="Last possible encounter date (ISO)")] = "2026-11-01",
     years: Annotated[int, typer.Option(min=1, help="Journeys start within this many years")] = 3,
-    mated_probes: Annotated[int, typer.Option(min=0, help="Probes of loaded persons")] = 1000,
-    non_mated_probes: Annotated[int, typer.Option(min=0, help="Probes of unknown persons")] = 1000,
-    finger_noise: Annotated[float, typer.Option(min=0, help="Finger capture noise")] = 1.0,
-    face_noise: Annotated[float, typer.Option(min=0, help="Face capture noise (genuine)")] = 1.1,
-    difficulty_spread: Annotated[float, typer.Option(
-        min=0, help="Spread of per-encounter difficulty (genuine tail)")] = 0.5,
-    identity_dim: Annotated[int, typer.Option(
-        min=0, help="Effective identity dimension; lower widens impostor scores (0: full)")] = 0,
+    mated_probes: Annotated[int, typer.Option(min=0, help="Probes of loaded persons")] = 10_000,
+    non_mated_probes: Annotated[int, typer.Option(min=0, help="Probes of unknown persons")
+                                ] = 10_000,
+    profile: Annotated[str, typer.Option(
+        help="Synthetic profile: hard, tenprint, face, anisotropic (docs/accuracy.md)")] = "hard",
+    finger_noise: Annotated[float | None, typer.Option(
+        min=0, help="Finger capture noise (default: the profile's)")] = None,
+    face_noise: Annotated[float | None, typer.Option(
+        min=0, help="Face capture noise (default: the profile's)")] = None,
+    difficulty_spread: Annotated[float | None, typer.Option(
+        min=0, help="Spread of per-encounter difficulty (default: the profile's)")] = None,
+    identity_dim: Annotated[int | None, typer.Option(
+        min=0, help="Effective identity dimension; lower widens impostor scores (0: full)")
+    ] = None,
     gzip: Annotated[bool, typer.Option(help="Compress what is loaded too")] = False,
     shard_size: Annotated[int, typer.Option(min=1, help="Lines per file")] = 50_000,
 ) -> None:
     """Generate a synthetic population with journeys, encounters, probes and ground truth."""
     from service.settings import Settings
-    from service.synth.captures import CaptureModel
     from service.synth.dataset import SynthOptions, generate
+    from service.synth.profiles import profile_model
 
     settings = Settings()
     try:
@@ -56,10 +63,13 @@ def synth(
         fail(f"--end {end!r} is not an ISO date (YYYY-MM-DD)")
     if last >= dt.datetime.now(dt.UTC).date():
         fail("--end must be in the past: the service refuses captures taken in the future")
+    knobs: dict[str, Any] = {name: value for name, value in (
+        ("finger_noise", finger_noise), ("face_noise", face_noise),
+        ("difficulty_spread", difficulty_spread), ("identity_dim", identity_dim))
+        if value is not None}
     try:
-        model = CaptureModel(finger_dim=settings.finger_dim, face_dim=settings.face_dim,
-                             finger_noise=finger_noise, face_noise=face_noise,
-                             difficulty_spread=difficulty_spread, identity_dim=identity_dim)
+        model = replace(profile_model(profile, finger_dim=settings.finger_dim,
+                                      face_dim=settings.face_dim), **knobs)
         options = SynthOptions(persons=persons, seed=seed, end=last, years=years,
                                mated_probes=min(mated_probes, persons),
                                non_mated_probes=non_mated_probes, shard_size=shard_size,
@@ -144,10 +154,11 @@ def evaluate(
     total = counts["mated_probes"] + counts["non_mated_probes"]
     if not total:
         fail(f"{directory} holds no probes (abis synth --mated-probes/--non-mated-probes)")
+    from service.runtime import matcher_config
+
     settings = Settings()
     if in_process:
         from service.evaluation.local import gather_locally
-        from service.runtime import matcher_config
 
         with _bar() as bar:
             task = bar.add_task("datasets, then searches", total=counts["encounters"] + total)
@@ -160,7 +171,8 @@ def evaluate(
             task = bar.add_task("searches", total=total)
             try:
                 gathered = gather(directory, url, key, limit=limit, connections=connections,
-                                  advance=lambda n: bar.advance(task, n))
+                                  advance=lambda n: bar.advance(task, n),
+                                  config=matcher_config(settings))
             except EvaluationFailed as error:
                 fail(str(error))
     target = out or directory / "evaluation"

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import orjson
 
+import matcher
 from schemas.codes import Modality
 from schemas.evaluation import EvaluationAnswer
 from service.evaluation.metrics import MatedSearch
@@ -31,13 +32,25 @@ class Gathered:
     mated: list[MatedSearch] = field(default_factory=list)
     non_mated: list[list[float]] = field(default_factory=list)
     mated_without_mate_in_gallery: int = 0
+    # Probes the quality gate refuses: failures to acquire (ISO/IEC 19795-1), not searched
+    failures_to_acquire_mated: int = 0
+    failures_to_acquire_non_mated: int = 0
 
 
-def _batches(directory: Path, names: list[str]) -> Iterator[list[bytes]]:
+def _batches(directory: Path, names: list[str], config: matcher.MatcherConfig,
+             refused: set[str]) -> Iterator[list[bytes]]:
+    """Batches of probe lines; probes the quality gate would refuse go to `refused` instead
+    (the service refuses a batch holding one: each is a failure to acquire)."""
+    from service.evaluation.local import usable_templates
+
     batch: list[bytes] = []
     size = 0
     for name in names:
         for line in read_lines(directory / "probes" / name):
+            probe = orjson.loads(line)
+            if usable_templates(probe["biometrics"], config) is None:
+                refused.add(probe["probe_id"])
+                continue
             if batch and size + len(line) > _BATCH_BYTES:
                 yield batch
                 batch, size = [], 0
@@ -48,11 +61,12 @@ def _batches(directory: Path, names: list[str]) -> Iterator[list[bytes]]:
 
 
 async def _search_all(url: str, key: str, directory: Path, names: list[str], limit: int,
-                      connections: int, advance: Callable[[int], None]
+                      connections: int, advance: Callable[[int], None],
+                      config: matcher.MatcherConfig, refused: set[str]
                       ) -> tuple[int, dict[str, list[tuple[str, float]]]]:
     found: dict[str, list[tuple[str, float]]] = {}
     gallery_size = 0
-    batches = _batches(directory, names)
+    batches = _batches(directory, names, config, refused)
     headers = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
 
     async def worker(client: httpx.AsyncClient) -> None:
@@ -89,17 +103,18 @@ def _problem_text(response: httpx.Response) -> str:
 
 
 def gather(directory: Path, url: str, key: str, *, limit: int, connections: int,
-           advance: Callable[[int], None]) -> Gathered:
+           advance: Callable[[int], None], config: matcher.MatcherConfig) -> Gathered:
     manifest = read_manifest(directory)
+    refused: set[str] = set()
     gallery_size, found = asyncio.run(
         _search_all(url.rstrip("/"), key, directory, manifest["probes"], limit, connections,
-                    advance)
+                    advance, config, refused)
     )
-    return join_truth(directory, found, gallery_size=gallery_size, limit=limit)
+    return join_truth(directory, found, gallery_size=gallery_size, limit=limit, refused=refused)
 
 
 def join_truth(directory: Path, found: dict[str, list[tuple[str, float]]], *,
-               gallery_size: int, limit: int) -> Gathered:
+               gallery_size: int, limit: int, refused: set[str]) -> Gathered:
     """Each probe's candidates (reference number, score), judged with the ground truth."""
     manifest = read_manifest(directory)
     probes = {record["probe_id"]: record for record in
@@ -114,6 +129,11 @@ def join_truth(directory: Path, found: dict[str, list[tuple[str, float]]], *,
         if record["usable"] and record["person"] in mated_persons:
             in_gallery.add(record["person"])
     gathered = Gathered(gallery_size=gallery_size, listed=limit)
+    for probe_id in refused:
+        if probes[probe_id]["mated"]:
+            gathered.failures_to_acquire_mated += 1
+        else:
+            gathered.failures_to_acquire_non_mated += 1
     for probe_id, candidates in found.items():
         truth = probes[probe_id]
         scores = [score for _, score in candidates]

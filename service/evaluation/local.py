@@ -32,7 +32,7 @@ def usable_templates(biometrics: object, config: matcher.MatcherConfig
     """The templates of a synthetic line as the quality gate lets them in; None if refused."""
     try:
         fingers, face = decode_biometrics(Biometrics.model_validate(biometrics), config)
-    except InvalidInput:
+    except (InvalidInput, ValueError):  # ValueError: pydantic's, e.g. no biometrics at all
         return None
     templates = to_templates(fingers, face)
     report = matcher.assess(templates, config)
@@ -67,15 +67,18 @@ def build_gallery(directory: Path, config: matcher.MatcherConfig,
     return gallery, references
 
 
-def read_probes(directory: Path, config: matcher.MatcherConfig
-                ) -> Iterator[tuple[str, matcher.Templates]]:
-    """(probe id, templates) of every probe of DIR/probes the quality gate lets in."""
+def read_probes(directory: Path, config: matcher.MatcherConfig,
+                refused: set[str] | None = None) -> Iterator[tuple[str, matcher.Templates]]:
+    """(probe id, templates) of every probe of DIR/probes the quality gate lets in; the ids of
+    the others (failures to acquire) go to `refused`."""
     for name in read_manifest(directory)["probes"]:
         for line in read_lines(directory / "probes" / name):
             probe = orjson.loads(line)
             templates = usable_templates(probe["biometrics"], config)
             if templates is not None:
                 yield probe["probe_id"], templates
+            elif refused is not None:
+                refused.add(probe["probe_id"])
 
 
 def gather_locally(directory: Path, config: matcher.MatcherConfig, *, limit: int,
@@ -94,10 +97,11 @@ def gather_locally(directory: Path, config: matcher.MatcherConfig, *, limit: int
         advance(len(batch))
         batch.clear()
 
-    for probe in read_probes(directory, config):
+    refused: set[str] = set()
+    for probe in read_probes(directory, config, refused):
         batch.append(probe)
         if len(batch) == _SEARCH_BATCH:
             flush()
     if batch:
         flush()
-    return join_truth(directory, found, gallery_size=len(gallery), limit=limit)
+    return join_truth(directory, found, gallery_size=len(gallery), limit=limit, refused=refused)

@@ -120,18 +120,20 @@ class ImpostorTail:
 
 
 def impostor_tail(
-    non_mated: Sequence[Sequence[float]], gallery_size: int, listed: int
+    non_mated: Sequence[Sequence[float]], gallery_size: int, listed: int,
+    listed_from: float = -math.inf,
 ) -> ImpostorTail | None:
     """Fit the impostor tail from non-mated top-`listed` lists over a gallery of `gallery_size`.
 
     Below a list's last score some impostor scores are missing, so FMR is measured only above
-    the highest last score of the full lists. None when there is too little to fit.
+    the highest last score of the full lists (and above `listed_from`, when the search listed
+    no candidate below it). None when there is too little to fit.
     """
     lists = [scores for scores in non_mated if scores]
     if not lists or gallery_size < 1:
         return None
     full = [min(scores) for scores in lists if len(scores) >= listed]
-    floor = max(full) if full else -math.inf
+    floor = max([listed_from, *full])
     flat = np.sort(np.concatenate([np.asarray(scores, dtype=np.float64) for scores in lists]))
     comparisons = len(non_mated) * gallery_size
     tail = flat[flat >= floor]

@@ -62,6 +62,10 @@ def compute(gathered: Gathered, decision_threshold: float) -> dict[str, Any]:
         "mated_searches": len(gathered.mated),
         "non_mated_searches": len(gathered.non_mated),
         "mated_probes_without_stored_mate": gathered.mated_without_mate_in_gallery,
+        "failures_to_acquire": {
+            "mated": gathered.failures_to_acquire_mated,
+            "non_mated": gathered.failures_to_acquire_non_mated,
+        },
         "candidates_per_search": gathered.listed,
         "rank1_identification_rate": _finite(rank1_rate(gathered.mated)),
         "decision_threshold": decision_threshold,
@@ -135,7 +139,10 @@ def markdown(figures: dict[str, Any]) -> str:
         "",
         f"Gallery: {figures['gallery_size']:,} datasets. Searches: "
         f"{figures['mated_searches']:,} mated, {figures['non_mated_searches']:,} non-mated "
-        f"(top {figures['candidates_per_search']} fingerprint candidates each).",
+        f"(top {figures['candidates_per_search']} fingerprint candidates each); failures to "
+        f"acquire (probes the quality gate refused, not searched, never retried): "
+        f"{figures['failures_to_acquire']['mated']:,} mated, "
+        f"{figures['failures_to_acquire']['non_mated']:,} non-mated.",
         "",
         f"- Rank-1 identification rate: **{_percent(figures['rank1_identification_rate'])}**",
         f"- At the decision threshold {figures['decision_threshold']}: FNIR "

@@ -1,0 +1,66 @@
+"""`abis calibrate`: finger and face thresholds for a target FPIR at a gallery size, fitted on
+the service's own gallery (read from its store); an audited operation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import orjson
+import typer
+
+from service.cli.common import fail, open_sessions
+
+
+def calibrate(
+    target_fpir: Annotated[float, typer.Option(help="False positive identification rate to hold")
+                           ] = 1e-3,
+    gallery_size: Annotated[int | None, typer.Option(
+        min=1, help="Gallery size to calibrate for (default: the gallery's own)")] = None,
+    probes: Annotated[int, typer.Option(min=10, help="Sampled datasets searched")] = 1000,
+    reference: Annotated[int, typer.Option(min=100, help="Sampled datasets searched against")
+                         ] = 20_000,
+) -> None:
+    """Print the thresholds that hold TARGET_FPIR at the gallery size (ABIS_FINGER_THRESHOLD,
+    ABIS_FACE_THRESHOLD); the service follows its size by itself with ABIS_TARGET_FPIR."""
+    from service.audit.events import finish
+    from service.audit.keys import load_audit_keys
+    from service.audit.trail import AuditTrail
+    from service.crypto import load_master_key
+    from service.errors import ServiceError
+    from service.evaluation.calibration import CalibrationError
+    from service.evaluation.calibration import calibrate as fit
+    from service.lifecycle.retention import system_audit
+    from service.lifecycle.thresholds import CALIBRATION_ROUTE
+    from service.runtime import make_gallery
+    from service.settings import Settings
+    from service.transmission.gallery_loader import load_or_rebuild
+    from service.transmission.stored import template_source
+
+    if not 0 < target_fpir < 1:
+        fail("--target-fpir must be between 0 and 1")
+    settings = Settings()
+    sessions = open_sessions(settings)
+    try:
+        master = load_master_key(settings)
+        trail = AuditTrail(load_audit_keys(settings), checkpoint_every=1,
+                           checkpoint_seconds=settings.audit_checkpoint_seconds)
+    except ServiceError as error:
+        fail(error.detail)
+    gallery = make_gallery(settings, template_source(sessions, master))
+    load_or_rebuild(sessions, master, gallery, settings.effective_snapshot_file,
+                    lambda done, total: typer.echo(f"gallery {done:,}/{total:,}", err=True))
+    try:
+        found = fit(gallery, target_fpir, gallery_size, probes=probes, reference=reference)
+    except CalibrationError as error:
+        fail(str(error))
+    audit = system_audit(CALIBRATION_ROUTE, "operator calibration (abis calibrate): computed, "
+                                            "not applied")
+    audit.outcome = {"computed": found.as_dict()}
+    now = dt.datetime.now(dt.UTC)
+    trail.load_head(sessions)
+    with sessions.begin() as session:
+        trail.append(session, [finish(audit, 200, now)], now)
+    typer.echo(orjson.dumps(found.as_dict()).decode())
+    typer.echo(f"ABIS_FINGER_THRESHOLD={found.finger_threshold:.4f}\n"
+               f"ABIS_FACE_THRESHOLD={found.face_threshold:.4f}")

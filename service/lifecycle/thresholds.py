@@ -1,0 +1,82 @@
+"""Thresholds that follow the gallery size (ABIS_TARGET_FPIR): recalibrated from the gallery's
+own impostor scores whenever it has grown or shrunk by `calibrate_growth` since the last time,
+each change an audited event written by the writer (operation `matcher:thresholds`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import structlog
+from sqlalchemy.orm import Session
+
+import matcher
+from service.evaluation.calibration import Calibration, CalibrationError, calibrate
+from service.lifecycle.retention import system_audit
+from service.transmission.process import Command, CommandDone, WorkResult
+
+CALIBRATION_ROUTE = "threshold-calibration"
+_log = structlog.get_logger(__name__)
+
+
+def threshold_command(gallery: matcher.Gallery, calibration: Calibration) -> Command:
+    """Record the change, then apply it once the audit event is committed."""
+    audit = system_audit(CALIBRATION_ROUTE,
+                         f"hold FPIR {calibration.target_fpir:g} at the gallery's size")
+    audit.outcome = {"before": {"finger_threshold": gallery.config.finger_threshold,
+                                "face_threshold": gallery.config.face_threshold},
+                     "after": calibration.as_dict()}
+
+    def run(_session: Session, _now: dt.datetime) -> CommandDone:
+        return CommandDone(calibration.as_dict(), lambda: gallery.set_thresholds(
+            calibration.finger_threshold, calibration.face_threshold))
+
+    return Command(run, audit)
+
+
+class ThresholdFollower:
+    """Checks the gallery size every `interval` seconds; recalibrates when it moved enough."""
+
+    def __init__(self, submit: Callable[[Command], Future[WorkResult]], gallery: matcher.Gallery,
+                 target_fpir: float, growth: float, interval: float) -> None:
+        self._submit = submit
+        self._gallery = gallery
+        self._target = target_fpir
+        self._growth = growth
+        self._interval = interval
+        self.calibrated_size: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="abis-thresholds", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.follow_once()
+            except Exception:
+                _log.exception("threshold_calibration_failed")
+
+    def follow_once(self) -> bool:
+        """Recalibrate if the gallery moved by the growth share; whether it did."""
+        size = len(self._gallery)
+        last = self.calibrated_size
+        if last is not None and abs(size - last) < self._growth * max(last, 1):
+            return False
+        try:
+            calibration = calibrate(self._gallery, self._target)
+        except CalibrationError as error:
+            _log.info("threshold_calibration_skipped", reason=str(error), size=size)
+            return False
+        self._submit(threshold_command(self._gallery, calibration)).result()
+        self.calibrated_size = size
+        _log.info("thresholds_calibrated", size=size,
+                  finger_threshold=round(calibration.finger_threshold, 4),
+                  face_threshold=round(calibration.face_threshold, 4))
+        return True
