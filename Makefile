@@ -41,3 +41,6 @@ loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fai
 	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
 
 .PHONY: help install run test loadtest loadtest-smoke
+
+proto: $(STAMP) ## regenerate the shard protocol's messages (service/shard/protocol) from shard.proto
+	$(BIN)/python -m grpc_tools.protoc -Iservice/shard/protocol --python_out=service/shard/protocol --pyi_out=service/shard/protocol service/shard/protocol/shard.proto

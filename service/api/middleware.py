@@ -14,7 +14,7 @@ from service.api.problems import PROBLEM_JSON, error_body
 from service.audit.events import RequestAudit
 from service.errors import PayloadTooLarge, ServiceError
 from service.runtime import Runtime
-from service.transmission.process import RecordOnly
+from service.writer.commands import RecordOnly
 
 _log = structlog.get_logger("abis.access")
 

@@ -14,6 +14,7 @@ from service.cli import audit as audit_cli
 from service.cli import bench as bench_cli
 from service.cli import db as db_cli
 from service.cli import operators
+from service.cli import shard as shard_cli
 from service.cli import sweep as sweep_cli
 from service.cli.common import fail, open_sessions
 from service.errors import ServiceError
@@ -28,6 +29,8 @@ app.add_typer(db_cli.app, name="db")
 app.command()(sweep_cli.sweep)
 operators.register(app)
 app.command("bench")(bench_cli.bench)
+app.command("shard")(shard_cli.shard)
+app.command("dev-certs")(shard_cli.dev_certs)
 
 
 @app.command()

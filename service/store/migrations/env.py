@@ -7,6 +7,7 @@ from alembic import context
 import service.audit.models  # noqa: F401  - registers the audit tables
 import service.lifecycle.models  # noqa: F401
 import service.statistics.models  # noqa: F401
+import service.writer.models  # noqa: F401
 from service.store.models import Base
 
 connection = context.config.attributes["connection"]
