@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     )
     shard_listen: str = Field(default="127.0.0.1:7001", description="`abis shard` address.")
     shard_timeout_seconds: float = Field(default=10.0, gt=0, description="One shard call.")
+    shard_inline_catch_up: int = Field(
+        default=2_000, ge=0,
+        description="A shard behind a search by up to this many log rows catches up before "
+                    "answering; further behind, it refuses and catches up in the background.")
     tls_ca_file: Path | None = Field(
         default=None, description="CA of the writer and shard certificates (mutual TLS).")
     tls_cert_file: Path | None = Field(default=None, description="This process's certificate.")

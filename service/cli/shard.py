@@ -50,7 +50,8 @@ def shard(
                                                                                    master)),
                      sessions, master, snapshot=snapshot,
                      snapshot_every=settings.snapshot_every,
-                     snapshot_seconds=settings.snapshot_seconds)
+                     snapshot_seconds=settings.snapshot_seconds,
+                     inline_catch_up=settings.shard_inline_catch_up)
     serve(part, address, credentials)
 
 

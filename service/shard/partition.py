@@ -38,7 +38,6 @@ from service.writer.models import IndexLogRow
 _log = structlog.get_logger(__name__)
 _LOAD_CHUNK = 2_000
 _LOG_CHUNK = 5_000
-INLINE_CATCH_UP = 2_000  # log rows a search may wait for; beyond, the replica refuses
 
 
 class Behind(Exception):
@@ -64,6 +63,7 @@ class Partition:
         self, partition: int, partitions: int, gallery: matcher.Gallery,
         sessions: sessionmaker[Session], master: MasterKey, *, snapshot: Path | None = None,
         snapshot_every: int = 100_000, snapshot_seconds: float = 3600.0,
+        inline_catch_up: int = 2_000,
     ) -> None:
         if not 0 <= partition < partitions:
             raise ValueError(f"partition must be in 0..{partitions - 1}")
@@ -77,6 +77,7 @@ class Partition:
         self.ready = threading.Event()
         self._lock = threading.RLock()  # changes and `applied` move together
         self._epoch_lock = threading.Lock()
+        self._inline = inline_catch_up  # log rows a search may wait for; beyond, it is refused
         self._snapshots = (None if snapshot is None
                            else _Snapshots(snapshot, snapshot_every, snapshot_seconds))
 
@@ -211,7 +212,7 @@ class Partition:
         self.known = max(self.known, min_seq)
         if self.applied >= min_seq:
             return
-        if self.lag(min_seq) > INLINE_CATCH_UP:
+        if self.lag(min_seq) > self._inline:
             raise Behind(f"applied {self.applied} < {min_seq}")
         self.catch_up(min_seq)
 

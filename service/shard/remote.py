@@ -10,6 +10,7 @@ that misses a push cannot answer a later search before it has read the change fr
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from concurrent import futures
@@ -195,12 +196,18 @@ class RemoteGallery:
         parts: list[list[pb.Change]] = [[] for _ in self._partitions]
         for change in changes:
             parts[change.dataset_id % len(parts)].append(codec.change_to_pb(change))
-        calls = {
-            self._pool.submit(replica.apply, pb.ApplyRequest(
-                epoch=self._epoch, from_seq=after, upto_seq=upto, changes=parts[index]),
-                timeout=self._timeout): (index, replica)
-            for index, replicas in enumerate(self._partitions) for replica in replicas
-        }
+        calls = {}
+        for index, replicas in enumerate(self._partitions):
+            request = pb.ApplyRequest(epoch=self._epoch, from_seq=after, upto_seq=upto,
+                                      changes=parts[index])
+            for replica in replicas:
+                call = self._pool.submit(replica.apply, request, timeout=self._timeout)
+                if replica.stale:
+                    # Not waited for: a replica that failed lately cannot answer a search
+                    # before it has the change (min_seq), so it must not stall every batch.
+                    call.add_done_callback(functools.partial(self._settled, replica))
+                else:
+                    calls[call] = (index, replica)
         for call in futures.as_completed(calls):
             index, replica = calls[call]
             try:
@@ -213,6 +220,10 @@ class RemoteGallery:
                 replica.stale = True  # it reads the change from the log before it answers
                 continue
             self._sizes[index] = int(reply.size)
+
+    @staticmethod
+    def _settled(replica: Replica, call: futures.Future[Any]) -> None:
+        replica.stale = call.exception() is not None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
