@@ -31,6 +31,11 @@ from service.writer.commands import IndexChange
 from service.writer.gallery import Answered, Searched
 
 _log = structlog.get_logger(__name__)
+# A replica that comes back is used again within a couple of seconds, not after gRPC's default
+# reconnect backoff (up to two minutes).
+_CLIENT_OPTIONS = [*CHANNEL_OPTIONS, ("grpc.initial_reconnect_backoff_ms", 200),
+                   ("grpc.min_reconnect_backoff_ms", 200),
+                   ("grpc.max_reconnect_backoff_ms", 2000)]
 
 
 def parse_shards(value: str) -> list[list[str]]:
@@ -81,9 +86,9 @@ class RemoteGallery:
             group = []
             for address in replicas:
                 require_tls_off_loopback(address, credentials is not None)
-                channel = (grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+                channel = (grpc.insecure_channel(address, options=_CLIENT_OPTIONS)
                            if credentials is None else
-                           grpc.secure_channel(address, credentials, options=CHANNEL_OPTIONS))
+                           grpc.secure_channel(address, credentials, options=_CLIENT_OPTIONS))
                 group.append(Replica(
                     address, channel,
                     channel.unary_unary(f"/{SERVICE}/Search",
@@ -115,10 +120,12 @@ class RemoteGallery:
     def announce(self) -> None:
         """Tell every reachable replica our epoch at once (an empty push): from now on they
         refuse the writer we replaced."""
-        for replicas in self._partitions:
+        for index, replicas in enumerate(self._partitions):
             for replica in replicas:
                 try:
-                    replica.apply(pb.ApplyRequest(epoch=self._epoch), timeout=self._timeout)
+                    reply = replica.apply(pb.ApplyRequest(epoch=self._epoch),
+                                          timeout=self._timeout)
+                    self._sizes[index] = int(reply.size)
                 except grpc.RpcError as error:
                     if _fenced(error):
                         raise WriterFenced("a shard knows a newer writer epoch") from None
