@@ -4,8 +4,9 @@ Builds N synthetic datasets (ten 128-d fingers and a 512-d face each, random: im
 are those of unrelated people) and probes (half mated: a stored dataset plus capture noise;
 half strangers), then measures, in the same run:
   1. the embedded engine (matcher.Gallery, fast index) searching batches of 64 probes;
-  2. the RPC path at P = 1: one `abis shard` process holding the same N, searched through
-     RemoteGallery (the writer's fan-out code) -> the ratio to (1);
+  2. the RPC path at P = 1: one shard server process holding the same N, searched through
+     RemoteGallery (the writer's fan-out code) -> the ratio to (1), both as separate runs and
+     with batches alternating between the two (drift of the shared machine cancels out);
   3. P = 2 and P = 4 (each partition one shard process): throughput and batch latency;
   4. memory per partition (the shard process's RSS after filling, and its index's bytes);
   5. exact re-checks per search (candidates re-scored from the template source) as the
@@ -67,7 +68,7 @@ def probes(rng: np.random.Generator, fingers: np.ndarray, faces: np.ndarray, cou
     made: list[matcher.Templates] = []
     mates: list[int | None] = []
     strangers_f, strangers_face = dataset(rng, count - count // 2, config)
-    for n in range(count // 2):
+    for _ in range(count // 2):
         row = int(rng.integers(len(fingers)))
         noise = rng.standard_normal(fingers[row].shape, dtype=np.float32) * np.float32(0.06)
         made.append(templates(fingers[row] + noise, faces[row]))
@@ -131,9 +132,24 @@ def timed_search(search: Any, batch: list[matcher.Templates], rounds: int
     return hits, rounds * len(batch) / elapsed, latencies
 
 
+def alternating(first: Any, second: Any, batch: list[matcher.Templates], rounds: int
+                ) -> tuple[float, float]:
+    """Probes/s of two search functions measured batch by batch in turn, so that the machine's
+    drift (other jobs on shared cores) weighs on both alike."""
+    spent = [0.0, 0.0]
+    for _ in range(rounds):
+        for lo in range(0, len(batch), _BATCH):
+            part = batch[lo:lo + _BATCH]
+            for which, search in enumerate((first, second)):
+                t0 = time.perf_counter()
+                search(part, [_EVERYONE] * len(part))
+                spent[which] += time.perf_counter() - t0
+    return rounds * len(batch) / spent[0], rounds * len(batch) / spent[1]
+
+
 def run_sharded(partitions: int, fingers: np.ndarray, faces: np.ndarray,
-                batch: list[matcher.Templates], rounds: int, index: str, database: str
-                ) -> dict[str, Any]:
+                batch: list[matcher.Templates], rounds: int, index: str, database: str,
+                embedded: matcher.Gallery) -> dict[str, Any]:
     from service.settings import Settings
     from service.shard import codec
     from service.shard.protocol import shard_pb2 as pb
@@ -181,12 +197,16 @@ def run_sharded(partitions: int, fingers: np.ndarray, faces: np.ndarray,
         timed_search(search, batch[:_BATCH], 1)  # warm up channels and threads
         hits, rate, latencies = timed_search(search, batch, rounds)
         memory = [_rss_mib(process.pid or 0) for process in processes]
+        local_rate, rpc_rate = alternating(embedded.search_many, search, batch, rounds)
         remote.close()
         return {"partitions": partitions, "probes_per_second": round(rate, 1),
                 "batch_latency_ms_p50": round(1000 * float(np.median(latencies)), 1),
                 "batch_latency_ms_p95": round(1000 * float(np.percentile(latencies, 95)), 1),
                 "fill_seconds": round(fill_seconds, 1),
                 "rss_mib_per_partition": [round(m, 1) for m in memory],
+                "alternating_batches": {"embedded_probes_per_second": round(local_rate, 1),
+                                        "rpc_probes_per_second": round(rpc_rate, 1),
+                                        "ratio": round(rpc_rate / local_rate, 3)},
                 "_hits": hits}
     finally:
         for process in processes:
@@ -267,7 +287,8 @@ def main() -> None:
         for count in partitions:
             # The embedded baseline again, just before: the machine is shared, rates drift.
             _, near_rate, _ = timed_search(embedded.search_many, batch, args.rounds)
-            row = run_sharded(count, fingers, faces, batch, args.rounds, args.index, database)
+            row = run_sharded(count, fingers, faces, batch, args.rounds, args.index, database,
+                              embedded)
             row["embedded_probes_per_second_just_before"] = round(near_rate, 1)
             hits = row.pop("_hits")
             row["same_decisions_as_embedded"] = round(sum(
@@ -279,6 +300,7 @@ def main() -> None:
             print(f"P={count}: {row['probes_per_second']:,.1f} probes/s "
                   f"({row['ratio_to_embedded']:.2f}x embedded), batch p50 "
                   f"{row['batch_latency_ms_p50']} ms p95 {row['batch_latency_ms_p95']} ms, "
+                  f"alternating batches {row['alternating_batches']['ratio']:.2f}x; "
                   f"RSS/partition {row['rss_mib_per_partition']} MiB, same decisions "
                   f"{row['same_decisions_as_embedded']:.2%}", flush=True)
     del embedded

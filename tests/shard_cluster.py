@@ -117,5 +117,9 @@ class Cluster:
 
     def stop(self) -> None:
         self.service.stop()
+        for shard in self.all():  # all at once: each writes its snapshot on the way out
+            if shard.process is not None:
+                shard.process.send_signal(signal.SIGCONT)
+                shard.process.terminate()
         for shard in self.all():
             shard.stop()
