@@ -4,7 +4,9 @@ transaction, then applies the changes to the gallery before the next batch.
 
     commands.py   what the writer is asked to do (typed work items) and the index changes
     pipeline.py   the queue and the one worker thread that takes it in batches
-    batch.py      one batch: search, plan, store, audit, index
+    batch.py      one batch: search, plan, store, audit, index log, publish
+    records.py    its statistics and audit events
     gallery.py    what the writer searches through: the in-process gallery (default)
-    index_log.py  the index log and the writer's epoch in the database
+    index_log.py  the index log and the epoch check in the database
+    models.py     their tables (index_log, writer_epoch)
 """

@@ -20,14 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
-from schemas.codes import Category
 from service.audit.events import AuditEvent, finish
 from service.audit.trail import AuditTrail
 from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.rules.categories import category_of_group
-from service.statistics.counters import Metric, Tally
+from service.statistics.counters import Tally
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.transmission.batch_store import (
@@ -53,6 +52,7 @@ from service.writer.commands import (
     WorkResult,
 )
 from service.writer.gallery import Searched, WriterGallery
+from service.writer.records import count, transmission_event
 
 __all__ = ["BatchProcessor", "Command", "CommandDone", "RecordOnly", "Transmit", "WorkItem",
            "WorkResult", "entry_meta"]
@@ -218,7 +218,7 @@ class BatchProcessor:
                 results.append(result)
                 if item.audit is not None:
                     searched_by = searched if item.job.eligibility is not None else None
-                    events.append(_transmission_event(item, result, searched_by, now))
+                    events.append(transmission_event(item, result, searched_by, now))
             batch.tally.write(session)
             changes = _index_entries(batch.planned.values())
             seq = self._log(session, changes, now)
@@ -256,7 +256,7 @@ class BatchProcessor:
         if plan.own is not None:
             batch.taken.add(job.reference_number)
             batch.planned[id(job)] = plan
-        _count(batch.tally, plan)
+        count(batch.tally, plan)
         return plan
 
     def _within_batch(
@@ -329,53 +329,6 @@ def _index_entries(plans: Iterable[Plan]) -> list[IndexChange]:
         assert plan.own is not None and plan.own.id is not None
         entries.append(AddEntry(plan.own.id, plan.job.templates, _meta_of(plan.job)))
     return entries
-
-
-def _count(tally: Tally, plan: Plan) -> None:
-    """The statistics (Art 12) of one transmission, written with its batch."""
-    job = plan.job
-    category = int(job.request.category)
-    at, state = job.transmitted_at, job.member_state
-    tally.add(at, state, category, Metric.TRANSMITTED)
-    if job.request.category is Category.DATA_SUBJECT_ACCESS:
-        tally.add(at, state, category, Metric.SUBJECT_REQUEST)
-    for candidate in plan.candidates:
-        matched = int(category_of_group(candidate.target.group))
-        tally.add(at, state, category, Metric.HIT, matched)
-        if candidate.target.marked:
-            tally.add(at, state, category, Metric.HIT_ON_MARKED, matched)
-
-
-def _coverage(searched: Searched) -> dict[str, object]:
-    """Which replica, under which writer epoch, answered each partition: coverage is provable."""
-    return {
-        "committed_seq": searched.committed_seq,
-        "partitions": [{"partition": a.partition, "replica": a.replica, "epoch": a.epoch}
-                       for a in searched.coverage],
-    }
-
-
-def _transmission_event(
-    item: Transmit, result: TransmissionOutcome | ServiceError, searched: Searched | None,
-    now: dt.datetime,
-) -> AuditEvent:
-    audit = item.audit
-    assert audit is not None
-    if isinstance(result, ServiceError):
-        audit.problem = result.slug
-        audit.outcome = {"refused": result.slug}
-        return finish(audit, result.status, now)
-    for match in result.matches:
-        audit.concern(match.reference_number, match.member_state, match.retention_until)
-    audit.outcome = {
-        "result": "hit" if result.matches else "no_hit",
-        "stored": result.dataset_id is not None,
-        "matched": [match.reference_number for match in result.matches],
-        "modalities": sorted({match.modality for match in result.matches}),
-    }
-    if searched is not None and searched.coverage:
-        audit.outcome["search"] = _coverage(searched)
-    return finish(audit, 201 if result.dataset_id is not None else 200, now)
 
 
 def _stored_references(session: Session, jobs: list[PreparedTransmission]) -> set[str]:
