@@ -35,7 +35,7 @@ class MovementsReport(_Strict):
 class PartitionSize(_Strict):
     name: str
     datasets: int
-    bytes: int
+    bytes: int | None = None  # None: held by a shard server, which reports only its size
 
 
 class SweepRun(_Strict):

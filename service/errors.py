@@ -12,6 +12,8 @@
     │   ├── RuleViolation             (422) reference number, age, purpose, event, dates
     │   └── InsufficientQuality       (422) retransmit with the same reference number (Art 38(1))
     ├── NotReady                      (503) the gallery is still being loaded
+    │   ├── GalleryUnavailable        (503) a partition of the gallery has no replica able to answer
+    │   └── WriterFenced              (503) another writer took over (a higher epoch)
     └── ConfigurationError            (startup) a missing or placeholder secret, a bad setting
 """
 
@@ -110,6 +112,20 @@ class NotReady(ServiceError):
     """The service is still loading its gallery. Retry shortly."""
 
     status, slug, title = 503, "not-ready", "Service not ready"
+
+
+class GalleryUnavailable(NotReady):
+    """Never a "no hit" on partial coverage: the search is refused until every partition has
+    a replica caught up with the committed sequence."""
+
+    slug, title = "gallery-unavailable", "A partition of the gallery is unavailable"
+
+
+class WriterFenced(NotReady):
+    """A newer writer took the lease (a higher epoch): this one writes nothing more. Retry: the
+    request reaches the active writer once this one is stopped or traffic moves to the new one."""
+
+    slug, title = "writer-fenced", "Another writer holds the lease"
 
 
 class ConfigurationError(ServiceError):

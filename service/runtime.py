@@ -1,7 +1,8 @@
 """Everything a running service holds: store, keys, gallery, the transmission pipeline.
 
 Built once at startup; the gallery is filled from the store in the background and the service
-reports ready only when that is done.
+reports ready only when that is done. With ABIS_SHARDS set the gallery lives in shard servers
+(`abis shard`), which load and replay it by themselves.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ from service.store.database import make_engine, make_sessions
 from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
 from service.transmission.gallery_loader import load_or_rebuild
-from service.transmission.pipeline import BatchPipeline
 from service.transmission.stored import template_source
+from service.writer.batch import BatchProcessor
+from service.writer.commands import WorkItem, WorkResult
+from service.writer.gallery import LocalGallery, WriterGallery
+from service.writer.pipeline import BatchPipeline
 
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
     from service.lifecycle.thresholds import ThresholdFollower
-from service.transmission.process import BatchProcessor, WorkItem, WorkResult
 
 _log = structlog.get_logger(__name__)
 
@@ -62,6 +65,15 @@ def make_gallery(settings: Settings, source: matcher.TemplateSource | None = Non
     )
 
 
+def _writer_gallery(settings: Settings, sessions: sessionmaker[Session], master: MasterKey,
+                    epoch: int) -> WriterGallery:
+    if not settings.shards:
+        return LocalGallery(make_gallery(settings, template_source(sessions, master)))
+    from service.shard.remote import RemoteGallery
+
+    return RemoteGallery.connect(settings, epoch)
+
+
 def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
     """Log a long gallery load's progress every few seconds (never per dataset)."""
     last = [time.monotonic()]
@@ -81,7 +93,7 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     master: MasterKey
-    gallery: matcher.Gallery
+    gallery: WriterGallery  # what the writer searches: in process, or the shard servers
     pipeline: BatchPipeline[WorkItem, WorkResult]
     audit: AuditTrail | None  # None only in benchmarks that measure the audit's cost
     clock: Clock
@@ -111,9 +123,9 @@ class Runtime:
         if settings.dev:
             upgrade(engine)  # dev mode migrates by itself; production runs `abis db upgrade`
         require_current(engine)
-        lease = acquire_writer_lease(engine)
+        lease = acquire_writer_lease(engine, wait=settings.writer_wait)
         sessions = make_sessions(engine)
-        gallery = make_gallery(settings, template_source(sessions, master))
+        gallery = _writer_gallery(settings, sessions, master, lease.epoch)
         clock = clock or Clock()
         trail = None
         if audit:
@@ -124,7 +136,7 @@ class Runtime:
             )
             trail.load_head(sessions)
         pipeline: BatchPipeline[WorkItem, WorkResult] = BatchPipeline(
-            BatchProcessor(sessions, gallery, master, trail, clock),
+            BatchProcessor(sessions, gallery, master, trail, clock, epoch=lease.epoch),
             max_batch=settings.batch_max,
             name="abis-writer",
             on_batch=BATCH_SIZE.observe,
@@ -141,21 +153,27 @@ class Runtime:
     def _start_sweeper(self) -> None:
         from service.lifecycle.retention import Sweeper
 
-        self.sweeper = Sweeper(self.pipeline.submit, self.gallery,
-                               lambda: self.clock.now().date(),
+        self.sweeper = Sweeper(self.pipeline.submit, lambda: self.clock.now().date(),
                                self.settings.sweep_interval_seconds)
         self.sweeper.start()
 
     def _load(self) -> None:
+        if not isinstance(self.gallery, LocalGallery):
+            # Shards load their partitions themselves; a search is refused (503) while a
+            # partition has no replica caught up.
+            self.ready.set()
+            self._start_sweeper()
+            return
         path = self.settings.effective_snapshot_file
         try:
-            load_or_rebuild(self.sessions, self.master, self.gallery, path, _progress_log())
+            load_or_rebuild(self.sessions, self.master, self.gallery.inner, path,
+                            _progress_log())
         except Exception:
             _log.exception("gallery_load_failed")
             return
         if path is not None:
             self.snapshotter = Snapshotter(
-                path, self.gallery, self.master, every=self.settings.snapshot_every,
+                path, self.gallery.inner, self.master, every=self.settings.snapshot_every,
                 seconds=self.settings.snapshot_seconds,
             )
             self.snapshotter.start()
@@ -164,12 +182,12 @@ class Runtime:
         self._start_sweeper()
 
     def _start_thresholds(self) -> None:
-        if self.settings.target_fpir is None:
+        if self.settings.target_fpir is None or not isinstance(self.gallery, LocalGallery):
             return
         from service.lifecycle.thresholds import ThresholdFollower
 
         self.thresholds = ThresholdFollower(
-            self.pipeline.submit, self.gallery, self.settings.target_fpir,
+            self.pipeline.submit, self.gallery.inner, self.settings.target_fpir,
             self.settings.calibrate_growth, self.settings.calibrate_interval_seconds)
         try:
             self.thresholds.follow_once()
@@ -185,6 +203,7 @@ class Runtime:
         self.pipeline.stop()
         if self.snapshotter is not None:
             self.snapshotter.stop()
+        self.gallery.close()
         if self.audit is not None:
             self.audit.checkpoint_now(self.sessions, self.clock.now())
         self.engine.dispose()

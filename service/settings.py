@@ -117,6 +117,27 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, description="How often expired datasets are erased."
     )
 
+    shards: str | None = Field(
+        default=None,
+        description="Shard servers: partitions separated by ',', replicas of one by '|' "
+                    "(host:port). Unset: the gallery lives in this process.",
+    )
+    shard_listen: str = Field(default="127.0.0.1:7001", description="`abis shard` address.")
+    shard_timeout_seconds: float = Field(default=10.0, gt=0, description="One shard call.")
+    shard_inline_catch_up: int = Field(
+        default=2_000, ge=0,
+        description="A shard behind a search by up to this many log rows catches up before "
+                    "answering; further behind, it refuses and catches up in the background.")
+    tls_ca_file: Path | None = Field(
+        default=None, description="CA of the writer and shard certificates (mutual TLS).")
+    tls_cert_file: Path | None = Field(default=None, description="This process's certificate.")
+    tls_key_file: Path | None = Field(default=None, description="This process's private key.")
+    writer_wait: bool = Field(
+        default=False,
+        description="A second writer on the database stands by and takes over when the first's "
+                    "lease ends, instead of refusing to start.",
+    )
+
     @cached_property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -50,7 +50,13 @@ def _nonce(index: int) -> bytes:
 
 def write_snapshot(path: Path, gallery: matcher.Gallery, master: MasterKey) -> int:
     """Write the gallery's live entries to `path`, encrypted; returns how many entries."""
-    state = gallery.export_state()
+    return write_state(path, gallery.export_state(), master)
+
+
+def write_state(path: Path, state: dict[str, npt.NDArray[np.generic]], master: MasterKey, *,
+                seq: int | None = None) -> int:
+    """Write exported gallery arrays, encrypted; `seq` (a shard's last applied index-log
+    sequence) goes into the authenticated header. Returns how many entries."""
     names = sorted(state)
     arrays = [np.ascontiguousarray(state[name]) for name in names]
     data_key = AESGCM.generate_key(bit_length=256)
@@ -60,6 +66,7 @@ def write_snapshot(path: Path, gallery: matcher.Gallery, master: MasterKey) -> i
         "wrapped_key": base64.b64encode(master.wrap(data_key)).decode(),
         "arrays": [[n, a.dtype.str, list(a.shape)] for n, a in zip(names, arrays, strict=True)],
         "bytes": total,
+        **({} if seq is None else {"seq": seq}),
     })
     header_hash = hashlib.sha256(header).digest()
     aead = AESGCM(data_key)
@@ -102,6 +109,13 @@ def _chunks(arrays: list[npt.NDArray[np.generic]]) -> Iterator[bytes]:
 
 def read_state(path: Path, master: MasterKey) -> dict[str, npt.NDArray[np.generic]]:
     """Decrypt a snapshot's arrays; SnapshotError if it is missing, not ours or altered."""
+    return read_snapshot(path, master)[0]
+
+
+def read_snapshot(path: Path, master: MasterKey
+                  ) -> tuple[dict[str, npt.NDArray[np.generic]], int | None]:
+    """A snapshot's arrays and the index-log sequence it was written at (None if untagged).
+    The header is authenticated: every chunk's associated data holds its hash."""
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -143,7 +157,8 @@ def read_state(path: Path, master: MasterKey) -> dict[str, npt.NDArray[np.generi
                               offset=offset).reshape(shape)
         state[name] = array
         offset += array.nbytes
-    return state
+    seq = header.get("seq")
+    return state, None if seq is None else int(seq)
 
 
 def load_snapshot(path: Path, master: MasterKey, gallery: matcher.Gallery) -> int:

@@ -10,11 +10,11 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.problems import PROBLEM_JSON, error_body
+from service.api.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, error_body
 from service.audit.events import RequestAudit
-from service.errors import PayloadTooLarge, ServiceError
+from service.errors import NotReady, PayloadTooLarge, ServiceError
 from service.runtime import Runtime
-from service.transmission.process import RecordOnly
+from service.writer.commands import RecordOnly
 
 _log = structlog.get_logger("abis.access")
 
@@ -62,9 +62,10 @@ class RequestContext:
                     named = scope.get("path_params", {}).get("reference_number")
                     if isinstance(named, str) and named not in audit.reference_numbers:
                         audit.reference_numbers.append(named)  # even when refused
-                    if not await _record(runtime, audit, status):
-                        status, replacement = 500, _unrecorded_body(scope)
-                        message = _problem_start(replacement)
+                    failed = await _record(runtime, audit, status)
+                    if failed is not None:
+                        status, replacement = _unrecorded(scope, failed)
+                        message = _problem_start(status, replacement)
                 message["headers"] = [*message.get("headers", []),
                                       (b"x-request-id", request_id.encode())]
             elif message["type"] == "http.response.body" and replacement is not None:
@@ -92,28 +93,30 @@ _UNAUDITED = frozenset({"/healthz", "/readyz"})  # liveness probes process no da
 _UNAUDITED_ASSETS = ("/console/static/", "/docs-assets/")  # packaged files, no data
 
 
-async def _record(runtime: Runtime, audit: RequestAudit, status: int) -> bool:
+async def _record(runtime: Runtime, audit: RequestAudit, status: int) -> Exception | None:
     try:
         await asyncio.wrap_future(runtime.pipeline.submit(RecordOnly(audit, status)))
-    except Exception:
+    except NotReady as error:  # e.g. this writer was fenced by a newer one: not a bug
+        return error
+    except Exception as error:
         _log.exception("audit_write_failed")
-        return False
-    return True
+        return error
+    return None
 
 
-def _unrecorded_body(scope: Scope) -> bytes:
-    error = ServiceError("the request could not be recorded in the audit log; nothing was done")
+def _unrecorded(scope: Scope, failed: Exception) -> tuple[int, bytes]:
+    error = failed if isinstance(failed, NotReady) else ServiceError(
+        "the request could not be recorded in the audit log; nothing was done")
     body = error_body(error, scope["path"]) | {"detail": error.detail}
-    return orjson.dumps(body)
+    return error.status, orjson.dumps(body)
 
 
-def _problem_start(body: bytes) -> Message:
-    return {
-        "type": "http.response.start",
-        "status": 500,
-        "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode())],
-    }
+def _problem_start(status: int, body: bytes) -> Message:
+    headers = [(b"content-type", PROBLEM_JSON.encode()),
+               (b"content-length", str(len(body)).encode())]
+    if status == 503:
+        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+    return {"type": "http.response.start", "status": status, "headers": headers}
 
 
 # Bodies read as a stream of lines, each limited by the route (ABIS_BULK_LINE_BYTES).

@@ -35,12 +35,17 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         errors.RuleViolation,
         errors.InsufficientQuality,
         errors.NotReady,
+        errors.GalleryUnavailable,
+        errors.WriterFenced,
         errors.ServiceError,
     )
 } | {
     "validation": (422, "Request does not match the schema", "See `errors` for each field."),
     "http": (400, "HTTP error", "A protocol-level error (unknown route, wrong method...)."),
 }
+
+
+RETRY_AFTER_SECONDS = 2  # a replica restarts or a partition catches up in seconds
 
 
 def problem_body(
@@ -86,9 +91,12 @@ def _service_error(request: Request, error: Exception) -> JSONResponse:
         _log.error("service_error", problem=error.slug)
         detail = "an internal error occurred; it has been logged"
         return problem_response(error.status, error.slug, error.title, detail, request)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    if isinstance(error, NotReady):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(
         error_body(error, request.url.path), status_code=error.status, media_type=PROBLEM_JSON,
-        headers={"WWW-Authenticate": "Bearer"} if error.status == 401 else None,
+        headers=headers,
     )
 
 

@@ -52,13 +52,13 @@ def _search(runtime: Runtime, body: EvaluationSearch) -> EvaluationAnswer:
     for probe in body.probes:
         fingers, face = decode_biometrics(probe.biometrics, config)
         probes.append(checked_templates(fingers, face, config)[0])
-    outcomes = runtime.gallery.search_many(
+    outcomes = runtime.gallery.search(
         probes,
         [EVERY_STORED_GROUP] * len(probes),
         finger_threshold=_NO_THRESHOLD,
         face_threshold=_NO_THRESHOLD,
         limit=body.limit,
-    )
+    ).outcomes
     references = _references(runtime, {hit.entry_id for o in outcomes for hit in o.hits})
     return EvaluationAnswer(
         gallery_size=len(runtime.gallery),

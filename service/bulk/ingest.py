@@ -24,8 +24,8 @@ from service.auth import Caller
 from service.bulk.callers import caller_for
 from service.errors import DuplicateReferenceNumber, InvalidInput, ServiceError
 from service.runtime import Runtime
-from service.transmission.process import RecordOnly
 from service.transmission.service import transmit
+from service.writer.commands import RecordOnly
 
 _log = structlog.get_logger(__name__)
 ROUTE = "/v1/bulk/transmissions"

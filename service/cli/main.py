@@ -17,6 +17,7 @@ from service.cli import calibrate as calibrate_cli
 from service.cli import certs as certs_cli
 from service.cli import db as db_cli
 from service.cli import operators
+from service.cli import shard as shard_cli
 from service.cli import sweep as sweep_cli
 from service.cli.common import fail, open_sessions
 from service.errors import ServiceError
@@ -34,6 +35,8 @@ operators.register(app)
 app.command("bench")(bench_cli.bench)
 app.command("accuracy")(accuracy_cli.accuracy)
 app.command("calibrate")(calibrate_cli.calibrate)
+app.command("shard")(shard_cli.shard)
+app.command("dev-certs")(shard_cli.dev_certs)
 
 
 @app.command()

@@ -6,7 +6,6 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-import matcher
 from schemas.codes import Category
 from schemas.lifecycle import (
     DatasetUpdate,
@@ -28,8 +27,8 @@ from service.store.database import shred
 from service.store.models import DatasetRow
 from service.store.payload import DatasetPayload, encode_payload
 from service.transmission.prepare import dataset_identity
-from service.transmission.process import Command, CommandDone
 from service.transmission.stored import open_payload
+from service.writer.commands import Command, CommandDone, MarkEntry, RemoveEntry
 
 _MARKABLE = {
     MarkReason.INTERNATIONAL_PROTECTION: {Category.APPLICANT},
@@ -83,7 +82,7 @@ def amend(reference_number: str, update: DatasetUpdate, caller: Caller, master: 
 
 
 def set_mark(reference_number: str, reason: MarkReason | None, caller: Caller,
-             gallery: matcher.Gallery, audit: RequestAudit | None) -> Command:
+             audit: RequestAudit | None) -> Command:
     """Mark (reason given) or unmark (None) a dataset (Art 31); linked Member States are told."""
     def run(session: Session, now: dt.datetime) -> CommandDone:
         row = own_dataset(session, reference_number, caller)
@@ -101,13 +100,7 @@ def set_mark(reference_number: str, reason: MarkReason | None, caller: Caller,
                                  reason.value if reason is not None else None)
         bump(session, now, row.member_state, int(category),
              Metric.MARKED if wanted else Metric.UNMARKED)
-        entry = row.id
-
-        def apply() -> None:
-            if entry in gallery:
-                gallery.set_marked(entry, wanted)
-
-        return CommandDone(_result(row, notified), apply)
+        return CommandDone(_result(row, notified), (MarkEntry(row.id, wanted),))
 
     return Command(run, audit)
 
@@ -126,7 +119,7 @@ def extend(reference_number: str, caller: Caller, audit: RequestAudit | None) ->
 
 
 def erase(reference_number: str, reason: ErasureReason, caller: Caller,
-          gallery: matcher.Gallery, audit: RequestAudit | None) -> Command:
+          audit: RequestAudit | None) -> Command:
     """Advance erasure (Art 30): the row and its wrapped data key go (crypto-shredding), the
     index forgets it at once, and linked Member States are told."""
     def run(session: Session, now: dt.datetime) -> CommandDone:
@@ -137,11 +130,7 @@ def erase(reference_number: str, reason: ErasureReason, caller: Caller,
         entry, engine = row.id, session.get_bind()
         session.delete(row)
 
-        def forget() -> None:
-            if entry in gallery:
-                gallery.remove(entry)
-            shred(engine)  # type: ignore[arg-type]
-
-        return CommandDone(result, forget)
+        return CommandDone(result, (RemoveEntry(entry),),
+                           lambda: shred(engine))  # type: ignore[arg-type]
 
     return Command(run, audit)

@@ -13,7 +13,7 @@ from service.auth import Caller
 from service.errors import NotFound
 from service.statistics.counters import Metric, bump
 from service.store.models import DatasetRow, HitRow
-from service.transmission.process import Command, CommandDone
+from service.writer.commands import Command, CommandDone
 
 
 def _components(members: list[int], edges: list[tuple[int, int]]) -> dict[int, int]:

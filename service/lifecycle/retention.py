@@ -12,11 +12,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import matcher
 from service.audit.events import RequestAudit
 from service.store.database import shred
 from service.store.models import DatasetRow
-from service.transmission.process import Command, CommandDone, WorkResult
+from service.writer.commands import Command, CommandDone, RemoveEntry, WorkResult
 
 _log = structlog.get_logger(__name__)
 SWEEP_ROUTE = "retention-sweep"
@@ -46,21 +45,15 @@ def erase_expired_chunk(session: Session, today: dt.date, audit: RequestAudit | 
     return [row.id for row in rows]
 
 
-def sweep_command(gallery: matcher.Gallery, today: dt.date) -> Command:
+def sweep_command(today: dt.date) -> Command:
     audit = system_audit(SWEEP_ROUTE, "retention period ended (Art 29(10))")
 
     def run(session: Session, _now: dt.datetime) -> CommandDone:
         erased = erase_expired_chunk(session, today, audit)
         engine = session.get_bind()
 
-        def forget() -> None:
-            for entry in erased:
-                if entry in gallery:
-                    gallery.remove(entry)
-            if erased:
-                shred(engine)  # type: ignore[arg-type]
-
-        return CommandDone(len(erased), forget)
+        return CommandDone(len(erased), tuple(RemoveEntry(entry) for entry in erased),
+                           (lambda: shred(engine)) if erased else None)  # type: ignore[arg-type]
 
     return Command(run, audit)
 
@@ -71,12 +64,10 @@ class Sweeper:
     def __init__(
         self,
         submit: Callable[[Command], Future[WorkResult]],
-        gallery: matcher.Gallery,
         today: Callable[[], dt.date],
         interval: float,
     ) -> None:
         self._submit = submit
-        self._gallery = gallery
         self._today = today
         self._interval = interval
         self._stop = threading.Event()
@@ -98,7 +89,7 @@ class Sweeper:
     def sweep_once(self) -> int:
         total = 0
         while True:
-            erased = self._submit(sweep_command(self._gallery, self._today())).result()
+            erased = self._submit(sweep_command(self._today())).result()
             assert isinstance(erased, int)
             total += erased
             if erased < SWEEP_CHUNK:

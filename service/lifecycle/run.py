@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from service.runtime import Runtime
-from service.transmission.process import Command
+from service.writer.commands import Command
 
 
 async def run_command(runtime: Runtime, command: Command) -> object:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import matcher
 from service.evaluation.calibration import Calibration, CalibrationError, calibrate
 from service.lifecycle.retention import system_audit
-from service.transmission.process import Command, CommandDone, WorkResult
+from service.writer.commands import Command, CommandDone, WorkResult
 
 CALIBRATION_ROUTE = "threshold-calibration"
 _log = structlog.get_logger(__name__)
@@ -30,7 +30,7 @@ def threshold_command(gallery: matcher.Gallery, calibration: Calibration) -> Com
                      "after": calibration.as_dict()}
 
     def run(_session: Session, _now: dt.datetime) -> CommandDone:
-        return CommandDone(calibration.as_dict(), lambda: gallery.set_thresholds(
+        return CommandDone(calibration.as_dict(), then=lambda: gallery.set_thresholds(
             calibration.finger_threshold, calibration.face_threshold))
 
     return Command(run, audit)

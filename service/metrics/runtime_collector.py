@@ -9,6 +9,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from service.runtime import Runtime
+from service.shard.remote import RemoteGallery
 
 
 class RuntimeCollector(Collector):
@@ -24,8 +25,12 @@ class RuntimeCollector(Collector):
         yield ready
         gallery = GaugeMetricFamily(
             "abis_gallery_datasets", "Datasets in the gallery index, per partition (one "
-            "partition, 0, until the shard tier).", labels=["partition"])
-        gallery.add_metric(["0"], float(len(runtime.gallery)))
+            "partition, 0, in the embedded default; as the shards last reported otherwise).",
+            labels=["partition"])
+        sizes = (runtime.gallery.sizes if isinstance(runtime.gallery, RemoteGallery)
+                 else (len(runtime.gallery),))
+        for partition, size in enumerate(sizes):
+            gallery.add_metric([str(partition)], float(size))
         yield gallery
         queue = GaugeMetricFamily("abis_writer_queue_depth",
                                   "Work items waiting for the writer, by priority.",

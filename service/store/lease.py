@@ -1,35 +1,72 @@
-"""One service per database. The in-memory index and the single writer are what keep matching
-and linking consistent, so a second service on the same database must not start.
+"""One writer per database. The single writer is what keeps matching and linking consistent, so
+a second service on the same database must not write: it fails at startup, or (`wait`) stands by
+until the lease is free and then takes over.
 
 PostgreSQL: a session-level advisory lock held on a dedicated connection. SQLite: an exclusive
 `flock` on a file beside the database. Both are released by the operating system or the server
 when the process dies, even by kill -9, so a crash never leaves a stale lock behind.
+
+Each acquisition increments the epoch in `writer_epoch`; the writer checks it in every batch
+transaction and sends it with every shard request, so a writer that lost its lease (its
+connection dropped, a standby took over) can neither commit nor be answered by a shard.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text, update
 
 from service.errors import ConfigurationError
+from service.writer.models import WriterEpochRow
 
 _ADVISORY_KEY = 0x61626973  # "abis"
+
+
+_WAIT_POLL_SECONDS = 0.5
 
 
 @dataclass
 class WriterLease:
     _holder: Any  # the open file or connection whose life is the lease's
+    epoch: int = 0
 
     def release(self) -> None:
         self._holder.close()
 
 
-def acquire_writer_lease(engine: Engine) -> WriterLease:
+def take_epoch(engine: Engine) -> int:
+    """The next epoch, now the lease holder's own."""
+    with engine.begin() as connection:
+        connection.execute(update(WriterEpochRow).where(WriterEpochRow.id == 1)
+                           .values(epoch=WriterEpochRow.epoch + 1,
+                                   taken_at=dt.datetime.now(dt.UTC)))
+        epoch = connection.scalar(select(WriterEpochRow.epoch).where(WriterEpochRow.id == 1))
+    assert epoch is not None
+    return int(epoch)
+
+
+def acquire_writer_lease(engine: Engine, *, wait: bool = False) -> WriterLease:
+    """The lease with a new epoch; with `wait`, stand by until the holder's lease ends."""
+    while True:
+        try:
+            lease = _try_lock(engine)
+        except ConfigurationError:
+            if not wait:
+                raise
+            time.sleep(_WAIT_POLL_SECONDS)
+            continue
+        lease.epoch = take_epoch(engine)
+        return lease
+
+
+def _try_lock(engine: Engine) -> WriterLease:
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         if not database or database == ":memory:":

@@ -9,7 +9,6 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import matcher
 from schemas.codes import Role
 from schemas.oversight import PartitionSize, SweepRun, SystemStatus
 from service.audit.events import Operation
@@ -18,7 +17,9 @@ from service.auth import Caller
 from service.clock import as_utc
 from service.errors import Forbidden
 from service.runtime import Runtime
+from service.shard.remote import RemoteGallery
 from service.system.recent_errors import recent_errors
+from service.writer.gallery import LocalGallery, WriterGallery
 
 SYSTEM_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
 _SWEEPS_SHOWN = 10
@@ -29,10 +30,16 @@ def require_system_reader(caller: Caller) -> None:
         raise Forbidden("the system's state is for operators and admins")
 
 
-def gallery_partitions(gallery: matcher.Gallery) -> list[PartitionSize]:
-    """Datasets and bytes per partition of the in-memory gallery. Today one process holds the
-    whole gallery as one partition; when the gallery is split, this is the one place to ask."""
-    return [PartitionSize(name="gallery", datasets=len(gallery), bytes=gallery.nbytes())]
+def gallery_partitions(gallery: WriterGallery) -> list[PartitionSize]:
+    """Datasets (and, in process, bytes) per partition: the whole gallery as one partition in
+    the embedded default, else each shard partition as its replicas last reported."""
+    if isinstance(gallery, LocalGallery):
+        inner = gallery.inner
+        return [PartitionSize(name="gallery", datasets=len(inner), bytes=inner.nbytes())]
+    if isinstance(gallery, RemoteGallery):
+        return [PartitionSize(name=f"partition {index}", datasets=size)
+                for index, size in enumerate(gallery.sizes)]
+    return [PartitionSize(name="gallery", datasets=len(gallery))]
 
 
 def recent_sweeps(session: Session) -> list[SweepRun]:

@@ -18,8 +18,8 @@ from service.crypto import MasterKey
 from service.snapshot import SnapshotError, load_snapshot
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
-from service.transmission.process import entry_meta
 from service.transmission.stored import open_templates
+from service.writer.batch import entry_meta
 
 _log = structlog.get_logger(__name__)
 _CHUNK = 2_000

@@ -17,7 +17,7 @@ from service.store.models import QualityRefusalRow
 from service.transmission.answer import build_answer
 from service.transmission.outcome import TransmissionOutcome
 from service.transmission.prepare import prepare
-from service.transmission.process import Transmit
+from service.writer.commands import Transmit
 
 
 def _note_request(runtime: Runtime, request: TransmissionRequest, caller: Caller,

@@ -22,8 +22,9 @@ from service.store.database import make_engine, make_sessions
 from service.store.schema import upgrade
 from service.transmission.outcome import TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission, prepare
-from service.transmission.process import BatchProcessor, Transmit
 from service.transmission.stored import template_source
+from service.writer.batch import BatchProcessor, Transmit
+from service.writer.gallery import LocalGallery
 from tests.factories import new_person_seed, transmission
 
 CONFIG = matcher_config(Settings())
@@ -40,11 +41,15 @@ def _job(state: str, category: int, person: int, capture: int, **extra: object
                    master=MASTER)
 
 
+def _gallery() -> LocalGallery:
+    return LocalGallery(matcher.Gallery(CONFIG))
+
+
 @pytest.fixture
 def processor(tmp_path: Path) -> BatchProcessor:
     engine = make_engine(f"sqlite:///{tmp_path / 'db'}")
     upgrade(engine)
-    return BatchProcessor(make_sessions(engine), matcher.Gallery(CONFIG), MASTER, None, Clock())
+    return BatchProcessor(make_sessions(engine), _gallery(), MASTER, None, Clock())
 
 
 def test_one_batch_links_the_same_person_and_refuses_a_duplicate_inside_it(
@@ -83,7 +88,7 @@ def test_a_batch_equals_the_same_transmissions_one_by_one(tmp_path: Path) -> Non
     def run(batched: bool, folder: str) -> list[list[str]]:
         engine = make_engine(f"sqlite:///{tmp_path / folder}")
         upgrade(engine)
-        worker = BatchProcessor(make_sessions(engine), matcher.Gallery(CONFIG), MASTER, None,
+        worker = BatchProcessor(make_sessions(engine), _gallery(), MASTER, None,
                                 Clock())
         groups = [jobs] if batched else [[job] for job in jobs]
         outcomes = [r for group in groups for r in worker([Transmit(j, None) for j in group])]
@@ -100,7 +105,7 @@ def test_the_store_gives_the_fast_index_the_stored_templates_back(tmp_path: Path
     engine = make_engine(f"sqlite:///{tmp_path / 'db'}")
     upgrade(engine)
     sessions = make_sessions(engine)
-    processor = BatchProcessor(sessions, matcher.Gallery(CONFIG), MASTER, None, Clock())
+    processor = BatchProcessor(sessions, _gallery(), MASTER, None, Clock())
     jobs = [_job("IT", 2, new_person_seed(), 1), _job("DE", 1, new_person_seed(), 1)]
     stored = [r for r in processor([Transmit(job, None) for job in jobs])
               if isinstance(r, TransmissionOutcome)]

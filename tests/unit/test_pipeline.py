@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from service.transmission.pipeline import BatchPipeline
+from service.writer.pipeline import BatchPipeline
 
 
 def test_urgent_work_goes_first_and_batches_share_one_call() -> None:

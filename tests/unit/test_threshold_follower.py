@@ -12,7 +12,7 @@ from service.audit.events import Operation, finish, operation_for
 from service.bench.population import gallery as synthetic
 from service.lifecycle.thresholds import CALIBRATION_ROUTE, ThresholdFollower
 from service.synth.profiles import profile_model
-from service.transmission.process import Command, WorkResult
+from service.writer.commands import Command, WorkResult
 
 
 def _gallery(size: int, start: int = 0) -> list[tuple[int, matcher.Templates, matcher.EntryMeta]]:

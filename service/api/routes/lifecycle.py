@@ -49,7 +49,7 @@ async def mark_dataset(reference_number: str, body: MarkRequest, caller: Current
     """Mark a dataset: protection granted or residence document issued (Art 31)."""
     _officer(caller)
     return _done(await run_command(runtime, set_mark(reference_number, body.reason, caller,
-                                                     runtime.gallery, audit)))
+                                                     audit)))
 
 
 @router.delete("/mark", response_model=LifecycleResult)
@@ -58,7 +58,7 @@ async def unmark_dataset(reference_number: str, caller: CurrentCaller, runtime: 
     """Remove the mark: the status was revoked or ended."""
     _officer(caller)
     return _done(await run_command(runtime, set_mark(reference_number, None, caller,
-                                                     runtime.gallery, audit)))
+                                                     audit)))
 
 
 @router.post("/extend", response_model=LifecycleResult)
@@ -80,4 +80,4 @@ async def erase_dataset(
     """Erase a dataset in advance (Art 30); it stops hitting at once and cannot be recovered."""
     _officer(caller)
     return _done(await run_command(runtime, erase(reference_number, reason, caller,
-                                                  runtime.gallery, audit)))
+                                                  audit)))

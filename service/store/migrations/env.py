@@ -8,6 +8,7 @@ import service.audit.models  # noqa: F401  - registers the audit tables
 import service.lifecycle.models  # noqa: F401
 import service.statistics.models  # noqa: F401
 import service.tls.models  # noqa: F401  - client certificates bound to keys
+import service.writer.models  # noqa: F401
 from service.store.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,18 +1,18 @@
 """The single writer. A batch holds transmissions and plain audit records: transmissions are
 compared with the gallery and with each other, the stored ones inserted and linked, hits
-recorded; then every item's audit event is chained; all of it in one transaction, after which
-the new datasets join the index.
+recorded; then every item's audit event is chained and the gallery changes logged in the index
+log; all of it in one transaction, after which the new datasets join the index.
 
 Order of writes: one database transaction for the whole batch, then the index. A crash before
 the commit loses only unacknowledged work (and writes no audit event for it); a crash after it
-leaves datasets the index lacks, which the startup rebuild adds back (the store is the source
-of truth).
+leaves datasets the index lacks, which the startup rebuild (or a shard's log replay) adds back
+(the store is the source of truth).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -20,15 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
-from schemas.codes import Category
-from service.audit.events import AuditEvent, RequestAudit, finish
+from service.audit.events import AuditEvent, finish
 from service.audit.trail import AuditTrail
 from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.metrics.registry import IDENTIFICATIONS
 from service.rules.categories import category_of_group
-from service.statistics.counters import Metric, Tally
+from service.statistics.counters import Tally
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.transmission.batch_store import (
@@ -42,44 +41,26 @@ from service.transmission.eligibility import member_state_index
 from service.transmission.outcome import MatchedDataset, TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission
 from service.transmission.stored import open_details
+from service.writer import index_log
+from service.writer.commands import (
+    AddEntry,
+    Command,
+    CommandDone,
+    IndexChange,
+    RecordOnly,
+    Transmit,
+    WorkItem,
+    WorkResult,
+)
+from service.writer.gallery import Searched, WriterGallery
+from service.writer.records import count, transmission_event
+
+__all__ = ["BatchProcessor", "Command", "CommandDone", "RecordOnly", "Transmit", "WorkItem",
+           "WorkResult", "entry_meta"]
 
 _log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Transmit:
-    """A prepared transmission and the audit facts of its request (None: audit off, benchmarks)."""
-
-    job: PreparedTransmission
-    audit: RequestAudit | None
-
-
-@dataclass(frozen=True, slots=True)
-class RecordOnly:
-    """A request that is answered without a transmission: only its audit event is written."""
-
-    audit: RequestAudit
-    status: int
-
-
-@dataclass(frozen=True, slots=True)
-class CommandDone:
-    value: object
-    then: Callable[[], None] | None = None  # index changes, applied once committed
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A lifecycle change: `run` raises a ServiceError before writing anything, or writes and
-    returns. It runs in a transaction of its own, with its audit event, in arrival order."""
-
-    run: Callable[[Session, dt.datetime], CommandDone]
-    audit: RequestAudit | None
-    status: int = 200
-
-
-WorkItem = Transmit | RecordOnly | Command
-WorkResult = TransmissionOutcome | object | None
 
 
 @dataclass
@@ -114,19 +95,44 @@ def entry_meta(row: DatasetRow) -> matcher.EntryMeta:
 
 
 class BatchProcessor:
+    """`epoch`: the writer's lease epoch, checked in every transaction (None: no lease, in
+    tests and benchmarks that build a processor by hand)."""
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        gallery: matcher.Gallery,
+        gallery: WriterGallery,
         master: MasterKey,
         trail: AuditTrail | None,
         clock: Clock,
+        *,
+        epoch: int | None = None,
     ) -> None:
         self._sessions = sessions
         self._gallery = gallery
         self._master = master
         self._trail = trail
         self._clock = clock
+        self._epoch = epoch
+        self._committed: int | None = None  # the last index-log sequence committed
+
+    @property
+    def committed_seq(self) -> int:
+        if self._committed is None:
+            with self._sessions() as session:
+                self._committed = index_log.committed_seq(session)
+        return self._committed
+
+    def _log(self, session: Session, changes: Sequence[IndexChange], now: dt.datetime
+             ) -> int | None:
+        return index_log.append(session, self._epoch, changes, self._gallery.partitions, now)
+
+    def _publish(self, changes: Sequence[IndexChange], after: int, seq: int | None) -> None:
+        """Committed changes join the gallery (every replica) before the next batch."""
+        if seq is not None:
+            self._committed = seq
+        if changes:
+            self._gallery.apply(changes, after, seq)
 
     def __call__(self, items: Sequence[WorkItem]) -> list[WorkResult | BaseException]:
         results: dict[int, WorkResult | BaseException] = {}
@@ -156,9 +162,11 @@ class BatchProcessor:
 
     def _command(self, command: Command) -> WorkResult | BaseException:
         now = self._clock.now()
+        before = self.committed_seq
         try:
             with self._sessions.begin() as session:
                 done = command.run(session, now)
+                seq = self._log(session, done.changes, now)
                 events = [] if command.audit is None else [finish(command.audit,
                                                                   command.status, now)]
                 appended = self._trail.append(session, events, now) if self._trail else None
@@ -168,6 +176,7 @@ class BatchProcessor:
             self._trail.advance(appended, now)
         if command.audit is not None:
             command.audit.written = True
+        self._publish(done.changes, before, seq)  # erasures and marks: before the ack
         if done.then is not None:
             done.then()
         return done.value
@@ -178,11 +187,14 @@ class BatchProcessor:
         jobs = [item.job for item in items if isinstance(item, Transmit)]
         searching = [job for job in jobs if job.eligibility is not None]
         IDENTIFICATIONS.inc(len(searching))
-        found = self._gallery.search_many(
+        before = self.committed_seq
+        searched = self._gallery.search(
             [job.templates for job in searching],
             [job.eligibility for job in searching if job.eligibility is not None],
-        )
-        hits_of = {id(job): outcome.hits for job, outcome in zip(searching, found, strict=True)}
+            min_seq=before,
+        ) if searching else Searched([])
+        hits_of = {id(job): outcome.hits
+                   for job, outcome in zip(searching, searched.outcomes, strict=True)}
         results: list[WorkResult | BaseException] = []
         events: list[AuditEvent] = []
         now = self._clock.now()
@@ -207,15 +219,18 @@ class BatchProcessor:
                 result = plan if isinstance(plan, ServiceError) else self._outcome(plan)
                 results.append(result)
                 if item.audit is not None:
-                    events.append(_transmission_event(item, result, now))
+                    searched_by = searched if item.job.eligibility is not None else None
+                    events.append(transmission_event(item, result, searched_by, now))
             batch.tally.write(session)
+            changes = _index_entries(batch.planned.values())
+            seq = self._log(session, changes, now)
             appended = self._trail.append(session, events, now) if self._trail else None
         if appended is not None and self._trail is not None:
             self._trail.advance(appended, now)
         for item in items:
             if item.audit is not None:
                 item.audit.written = True
-        self._gallery.add_many(_index_entries(batch.planned.values()))
+        self._publish(changes, before, seq)
         return results
 
     def _plan(
@@ -243,7 +258,7 @@ class BatchProcessor:
         if plan.own is not None:
             batch.taken.add(job.reference_number)
             batch.planned[id(job)] = plan
-        _count(batch.tally, plan)
+        count(batch.tally, plan)
         return plan
 
     def _within_batch(
@@ -310,47 +325,12 @@ class BatchProcessor:
         )
 
 
-def _index_entries(plans: Iterable[Plan]) -> list[tuple[int, matcher.Templates, matcher.EntryMeta]]:
-    entries = []
+def _index_entries(plans: Iterable[Plan]) -> list[IndexChange]:
+    entries: list[IndexChange] = []
     for plan in plans:
         assert plan.own is not None and plan.own.id is not None
-        entries.append((plan.own.id, plan.job.templates, _meta_of(plan.job)))
+        entries.append(AddEntry(plan.own.id, plan.job.templates, _meta_of(plan.job)))
     return entries
-
-
-def _count(tally: Tally, plan: Plan) -> None:
-    """The statistics (Art 12) of one transmission, written with its batch."""
-    job = plan.job
-    category = int(job.request.category)
-    at, state = job.transmitted_at, job.member_state
-    tally.add(at, state, category, Metric.TRANSMITTED)
-    if job.request.category is Category.DATA_SUBJECT_ACCESS:
-        tally.add(at, state, category, Metric.SUBJECT_REQUEST)
-    for candidate in plan.candidates:
-        matched = int(category_of_group(candidate.target.group))
-        tally.add(at, state, category, Metric.HIT, matched)
-        if candidate.target.marked:
-            tally.add(at, state, category, Metric.HIT_ON_MARKED, matched)
-
-
-def _transmission_event(
-    item: Transmit, result: TransmissionOutcome | ServiceError, now: dt.datetime
-) -> AuditEvent:
-    audit = item.audit
-    assert audit is not None
-    if isinstance(result, ServiceError):
-        audit.problem = result.slug
-        audit.outcome = {"refused": result.slug}
-        return finish(audit, result.status, now)
-    for match in result.matches:
-        audit.concern(match.reference_number, match.member_state, match.retention_until)
-    audit.outcome = {
-        "result": "hit" if result.matches else "no_hit",
-        "stored": result.dataset_id is not None,
-        "matched": [match.reference_number for match in result.matches],
-        "modalities": sorted({match.modality for match in result.matches}),
-    }
-    return finish(audit, 201 if result.dataset_id is not None else 200, now)
 
 
 def _stored_references(session: Session, jobs: list[PreparedTransmission]) -> set[str]:

@@ -1,0 +1,248 @@
+"""One partition of the gallery (dataset_id mod P) as a shard holds it.
+
+`applied` is the index-log sequence up to which every change of this partition is in the
+gallery. It only moves forward, under `_lock`, together with the gallery: from pushed changes
+(when they continue exactly where the partition is), or from the database's log (catch-up,
+reading and decrypting the stored templates of added datasets). A search carrying a `min_seq`
+the partition has not reached catches up first (a few rows, inline) or is refused (`Behind`)
+while a background catch-up runs: never an answer from a partition that misses a change.
+
+Startup: the encrypted partition snapshot (tagged with its sequence) if usable, else every
+stored dataset of the partition (the committed sequence read first); then the log from there.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+import matcher
+from service.crypto import MasterKey
+from service.snapshot import SnapshotError, read_snapshot, write_state
+from service.store.in_chunks import in_chunks
+from service.store.models import DatasetRow
+from service.transmission.stored import open_templates
+from service.writer import index_log
+from service.writer.batch import entry_meta
+from service.writer.commands import AddEntry, IndexChange, MarkEntry, RemoveEntry
+from service.writer.gallery import apply_to
+from service.writer.models import IndexLogRow
+
+_log = structlog.get_logger(__name__)
+_LOAD_CHUNK = 2_000
+_LOG_CHUNK = 5_000
+
+
+class Behind(Exception):
+    """This replica has not applied the log up to the search's sequence yet."""
+
+
+class StaleEpoch(Exception):
+    """The request comes from a writer whose epoch was superseded."""
+
+
+@dataclass
+class _Snapshots:
+    path: Path
+    every: int
+    seconds: float
+    changes: int = 0
+    dirty_since: float | None = None
+    last_removal: float | None = None
+
+
+class Partition:
+    def __init__(
+        self, partition: int, partitions: int, gallery: matcher.Gallery,
+        sessions: sessionmaker[Session], master: MasterKey, *, snapshot: Path | None = None,
+        snapshot_every: int = 100_000, snapshot_seconds: float = 3600.0,
+        inline_catch_up: int = 2_000,
+    ) -> None:
+        if not 0 <= partition < partitions:
+            raise ValueError(f"partition must be in 0..{partitions - 1}")
+        self.partition, self.partitions = partition, partitions
+        self.gallery = gallery
+        self._sessions = sessions
+        self._master = master
+        self.applied = 0
+        self.epoch = 0
+        self.known = 0  # the highest sequence a writer told us about
+        self.ready = threading.Event()
+        self._lock = threading.RLock()  # changes and `applied` move together
+        self._epoch_lock = threading.Lock()
+        self._inline = inline_catch_up  # log rows a search may wait for; beyond, it is refused
+        self._snapshots = (None if snapshot is None
+                           else _Snapshots(snapshot, snapshot_every, snapshot_seconds))
+
+    # -- fencing ----------------------------------------------------------------------------
+
+    def admit(self, epoch: int) -> None:
+        """Refuse a superseded writer; a newer epoch becomes the one to beat."""
+        with self._epoch_lock:
+            if epoch < self.epoch:
+                raise StaleEpoch(f"epoch {epoch} < {self.epoch}")
+            self.epoch = epoch
+
+    # -- load -------------------------------------------------------------------------------
+
+    def load(self, progress: Callable[[int], None] | None = None) -> None:
+        seq = self._load_snapshot()
+        if seq is None:
+            with self._sessions() as session:
+                seq = index_log.committed_seq(session)  # before reading: the log covers the rest
+            self._load_store(progress)
+        with self._lock:
+            self.applied = seq
+        self.catch_up(None)
+        self.ready.set()
+        _log.info("partition_ready", partition=self.partition, datasets=len(self.gallery),
+                  applied_seq=self.applied)
+
+    def _load_snapshot(self) -> int | None:
+        if self._snapshots is None or not self._snapshots.path.exists():
+            return None
+        try:
+            state, seq = read_snapshot(self._snapshots.path, self._master)
+            if seq is None:
+                raise SnapshotError("the snapshot is not a shard's (no sequence)")
+            self.gallery.load_state(state)
+        except (SnapshotError, ValueError, KeyError) as error:
+            _log.warning("partition_snapshot_unusable", reason=str(error))
+            return None
+        _log.info("partition_snapshot_loaded", datasets=len(self.gallery), applied_seq=seq)
+        return seq
+
+    def _load_store(self, progress: Callable[[int], None] | None) -> None:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(DatasetRow).where(DatasetRow.id % self.partitions == self.partition)
+                .order_by(DatasetRow.id).execution_options(yield_per=_LOAD_CHUNK))
+            batch: list[tuple[int, matcher.Templates, matcher.EntryMeta]] = []
+            for row in rows:
+                batch.append((row.id, open_templates(self._master, row), entry_meta(row)))
+                session.expunge(row)
+                if len(batch) == _LOAD_CHUNK:
+                    self.gallery.add_many(batch)
+                    batch.clear()
+                    if progress:
+                        progress(len(self.gallery))
+            self.gallery.add_many(batch)
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def apply(self, after: int, upto: int, changes: Sequence[IndexChange]) -> None:
+        """A pushed batch: applied if it continues where we are, else read from the log."""
+        self.known = max(self.known, upto)
+        with self._lock:
+            if self.applied >= upto:
+                return  # already there (a replayed push)
+            if self.applied == after:
+                self._change(changes)
+                self.applied = upto
+                return
+        self.catch_up(upto)
+
+    def catch_up(self, upto: int | None) -> int:
+        """Apply the log after `applied` (up to `upto`, else to the committed sequence)."""
+        done = 0
+        with self._lock:
+            while True:
+                with self._sessions() as session:
+                    target = upto if upto is not None else index_log.committed_seq(session)
+                    if self.applied >= target:
+                        return done
+                    logged = index_log.read_since(session, self.applied, self.partition,
+                                                  self.partitions, upto=target,
+                                                  limit=_LOG_CHUNK)
+                    self._change(self._changes_of(session, logged))
+                done += len(logged)
+                self.applied = logged[-1].seq if len(logged) == _LOG_CHUNK else target
+
+    def _changes_of(self, session: Session, logged: Sequence[index_log.LoggedChange]
+                    ) -> list[IndexChange]:
+        added = sorted({row.dataset_id for row in logged if row.op == index_log.ADD})
+        stored: dict[int, AddEntry] = {}
+        for chunk in in_chunks(added):
+            for row in session.scalars(select(DatasetRow).where(DatasetRow.id.in_(chunk))):
+                stored[row.id] = AddEntry(row.id, open_templates(self._master, row),
+                                          entry_meta(row))
+        changes: list[IndexChange] = []
+        for change in logged:
+            if change.op == index_log.ADD:
+                if change.dataset_id in stored:  # else erased since: a later row removes it
+                    changes.append(stored[change.dataset_id])
+            elif change.op == index_log.REMOVE:
+                changes.append(RemoveEntry(change.dataset_id))
+            else:
+                changes.append(MarkEntry(change.dataset_id, change.marked))
+        return changes
+
+    def _change(self, changes: Sequence[IndexChange]) -> None:
+        if not changes:
+            return
+        apply_to(self.gallery, changes)
+        if self._snapshots is not None:
+            snaps = self._snapshots
+            snaps.changes += len(changes)
+            now = time.monotonic()
+            snaps.dirty_since = snaps.dirty_since or now
+            if any(isinstance(change, RemoveEntry) for change in changes):
+                snaps.last_removal = now
+
+    # -- search -----------------------------------------------------------------------------
+
+    def lag(self, min_seq: int) -> int:
+        """How many log rows of this partition lie between `applied` and `min_seq`."""
+        with self._sessions() as session:
+            return int(session.scalar(
+                select(func.count()).select_from(IndexLogRow).where(
+                    IndexLogRow.seq > self.applied, IndexLogRow.seq <= min_seq,
+                    IndexLogRow.dataset_id % self.partitions == self.partition)) or 0)
+
+    def ensure(self, min_seq: int) -> None:
+        """Catch up to `min_seq` inline if it is a few rows away; else refuse (Behind) and let
+        the background follower do it."""
+        self.known = max(self.known, min_seq)
+        if self.applied >= min_seq:
+            return
+        if self.lag(min_seq) > self._inline:
+            raise Behind(f"applied {self.applied} < {min_seq}")
+        self.catch_up(min_seq)
+
+    # -- background: follow the log, write snapshots ----------------------------------------
+
+    def follow_once(self) -> None:
+        if self.ready.is_set() and self.applied < self.known:
+            self.catch_up(self.known)
+        if self._snapshots is not None and self._snapshot_due():
+            self.save()
+
+    def _snapshot_due(self) -> bool:
+        snaps = self._snapshots
+        if snaps is None or not snaps.changes:
+            return False
+        now = time.monotonic()
+        if snaps.last_removal is not None and now - snaps.last_removal >= 5.0:
+            return True  # an erased dataset does not outlive its erasure on disk for long
+        if snaps.every and snaps.changes >= snaps.every:
+            return True
+        return bool(snaps.seconds) and snaps.dirty_since is not None and (
+            now - snaps.dirty_since >= snaps.seconds)
+
+    def save(self) -> None:
+        """Write the encrypted partition snapshot, tagged with its sequence."""
+        if self._snapshots is None:
+            return
+        with self._lock:
+            state, seq = self.gallery.export_state(), self.applied
+            self._snapshots.changes = 0
+            self._snapshots.dirty_since = self._snapshots.last_removal = None
+        count = write_state(self._snapshots.path, state, self._master, seq=seq)
+        _log.info("partition_snapshot_written", datasets=count, applied_seq=seq)

@@ -1,0 +1,129 @@
+"""`abis shard`: one partition of the gallery served over gRPC, with the standard health service
+(NOT_SERVING until the partition is loaded and caught up with the log, then SERVING).
+
+Status codes the writer acts on: PERMISSION_DENIED (its epoch was superseded: it is fenced),
+UNAVAILABLE (loading, or behind the search's sequence: ask another replica).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+import matcher
+from service.shard import codec
+from service.shard.partition import Behind, Partition, StaleEpoch
+from service.shard.protocol import shard_pb2 as pb
+
+_log = structlog.get_logger(__name__)
+SERVICE = "abis.shard.v1.Shard"
+MESSAGE_BYTES = 64 * 1024 * 1024  # a batch of probes or of added datasets, with room
+CHANNEL_OPTIONS = [("grpc.max_send_message_length", MESSAGE_BYTES),
+                   ("grpc.max_receive_message_length", MESSAGE_BYTES)]
+_FOLLOW_SECONDS = 1.0
+
+
+class ShardService:
+    def __init__(self, partition: Partition) -> None:
+        self.partition = partition
+
+    def _admit(self, epoch: int, context: Any) -> None:
+        try:
+            self.partition.admit(epoch)
+        except StaleEpoch as error:
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, f"stale-epoch: {error}")
+        if not self.partition.ready.is_set():
+            context.abort(grpc.StatusCode.UNAVAILABLE, "loading")
+
+    def search(self, request: pb.SearchRequest, context: Any) -> pb.SearchReply:
+        self._admit(request.epoch, context)
+        try:
+            self.partition.ensure(request.min_seq)
+        except Behind as error:
+            context.abort(grpc.StatusCode.UNAVAILABLE, f"behind: {error}")
+        try:
+            outcomes = self.partition.gallery.search_many(
+                [codec.templates_from_pb(probe) for probe in request.probes],
+                [codec.eligibility_from_pb(eligible) for eligible in request.eligibles],
+                finger_threshold=request.finger_threshold,
+                face_threshold=request.face_threshold,
+                limit=request.limit or None,
+            )
+        except (matcher.MatcherError, ValueError) as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, type(error).__name__)
+        gallery = self.partition.gallery
+        return pb.SearchReply(
+            outcomes=[codec.outcome_to_pb(outcome) for outcome in outcomes],
+            applied_seq=self.partition.applied, epoch=self.partition.epoch,
+            size=len(gallery), rechecked=gallery.rechecked,
+        )
+
+    def apply(self, request: pb.ApplyRequest, context: Any) -> pb.ApplyReply:
+        self._admit(request.epoch, context)
+        self.partition.apply(request.from_seq, request.upto_seq,
+                             codec.changes_from_pb(request.changes))
+        return pb.ApplyReply(applied_seq=self.partition.applied,
+                             size=len(self.partition.gallery))
+
+    def handler(self) -> Any:
+        def unary(method: Callable[[Any, Any], Any], request: Any, reply: Any) -> Any:
+            return grpc.unary_unary_rpc_method_handler(
+                method, request_deserializer=request.FromString,
+                response_serializer=reply.SerializeToString)
+
+        return grpc.method_handlers_generic_handler(SERVICE, {
+            "Search": unary(self.search, pb.SearchRequest, pb.SearchReply),
+            "Apply": unary(self.apply, pb.ApplyRequest, pb.ApplyReply),
+        })
+
+
+def serve(partition: Partition, listen: str, credentials: Any | None,
+          stop: threading.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop`); the partition loads once the port is open, so
+    the health service answers NOT_SERVING meanwhile."""
+    stop = stop or threading.Event()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=CHANNEL_OPTIONS)
+    server.add_generic_rpc_handlers((ShardService(partition).handler(),))
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    if credentials is None:
+        server.add_insecure_port(listen)
+    else:
+        server.add_secure_port(listen, credentials)
+    server.start()
+    _log.info("shard_listening", listen=listen, partition=partition.partition,
+              partitions=partition.partitions, tls=credentials is not None)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(sig, lambda *_: stop.set())
+
+    def load_then_follow() -> None:
+        try:
+            partition.load()
+        except Exception:
+            _log.exception("partition_load_failed")
+            stop.set()
+            return
+        for name in ("", SERVICE):
+            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        while not stop.wait(_FOLLOW_SECONDS):
+            try:
+                partition.follow_once()
+            except Exception:  # the database may be away for a while: try again
+                _log.exception("partition_follow_failed")
+
+    threading.Thread(target=load_then_follow, name="abis-shard-load", daemon=True).start()
+    stop.wait()
+    health_servicer.enter_graceful_shutdown()
+    server.stop(grace=5).wait()
+    if partition.ready.is_set():
+        partition.save()
