@@ -1,0 +1,159 @@
+"""The API worker's side of the writer protocol: what `Runtime.pipeline` and `Runtime.gallery`
+are in an `abis api` worker, which holds no gallery and no queue of its own.
+
+`submit` has the embedded pipeline's contract (a future that holds the result, or raises the
+ServiceError of a refusal), so routes and the audit middleware run unchanged. A writer that
+cannot be reached, is loading or did not answer in time is a NotReady (503, retry): the
+transmission was either not taken or committed, never acknowledged and then lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+import matcher
+from service.errors import NotReady, ServiceError
+from service.settings import Settings
+from service.shard import codec
+from service.shard.protocol import shard_pb2
+from service.shard.server import CHANNEL_OPTIONS
+from service.shard.tls import channel_credentials, require_tls_off_loopback
+from service.writer import wire
+from service.writer.commands import IndexChange, WorkItem, WorkResult
+from service.writer.gallery import Searched
+from service.writer.protocol import writer_pb2 as pb
+from service.writer.server import SERVICE
+
+_log = structlog.get_logger(__name__)
+_HEALTH_POLL_SECONDS = 0.5
+
+
+def _unavailable(error: grpc.RpcError) -> ServiceError:
+    code = error.code()
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        return NotReady("the writer did not answer in time; a retry with the same reference "
+                        "number tells whether the transmission was stored")
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+        return NotReady("the writer is not reachable; retry shortly")
+    _log.error("writer_call_failed", code=code.name)
+    return ServiceError("the writer failed this request; nothing is acknowledged")
+
+
+class RemoteWriter:
+    def __init__(self, settings: Settings, config: matcher.MatcherConfig) -> None:
+        address = settings.writer
+        if address is None:
+            raise ValueError("RemoteWriter needs ABIS_WRITER")
+        credentials = channel_credentials(settings)
+        require_tls_off_loopback(address, credentials is not None)
+        self._channel = (grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+                         if credentials is None
+                         else grpc.secure_channel(address, credentials, options=CHANNEL_OPTIONS))
+        self._submit = self._channel.unary_unary(
+            f"/{SERVICE}/Submit", request_serializer=pb.WorkRequest.SerializeToString,
+            response_deserializer=pb.WorkReply.FromString)
+        self._search = self._channel.unary_unary(
+            f"/{SERVICE}/Search", request_serializer=shard_pb2.SearchRequest.SerializeToString,
+            response_deserializer=shard_pb2.SearchReply.FromString)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._timeout = settings.writer_timeout_seconds
+        self._config = config
+        self.ready = threading.Event()  # the writer answered SERVING at the last poll
+        self._stop = threading.Event()
+
+    # --- the pipeline's part ---------------------------------------------------------------
+
+    def start(self) -> None:
+        threading.Thread(target=self._watch, name="abis-writer-health", daemon=True).start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+
+    def submit(self, item: WorkItem, *, urgent: bool = False) -> Future[WorkResult]:
+        done: Future[WorkResult] = Future()
+        try:
+            call = self._submit.future(wire.work_to_pb(item, urgent), timeout=self._timeout)
+        except wire.WireError as error:
+            done.set_exception(ServiceError(str(error)))
+            return done
+
+        def settle(call: Any) -> None:
+            try:
+                result = wire.result_from_pb(call.result(), item.audit)
+            except grpc.RpcError as error:
+                done.set_exception(_unavailable(error))
+                return
+            except Exception as error:  # a malformed reply: fail the request, not the worker
+                done.set_exception(error)
+                return
+            if isinstance(result, ServiceError):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
+
+        call.add_done_callback(settle)
+        return done
+
+    def _watch(self) -> None:
+        request = health_pb2.HealthCheckRequest(service=SERVICE)
+        while not self._stop.is_set():
+            try:
+                status = self._health.Check(request, timeout=1.0).status
+                serving = status == health_pb2.HealthCheckResponse.SERVING
+            except grpc.RpcError:
+                serving = False
+            if serving:
+                self.ready.set()
+            else:
+                self.ready.clear()
+            self._stop.wait(_HEALTH_POLL_SECONDS)
+
+    # --- the gallery's part (evaluation searches and the readiness count) --------------------
+
+    @property
+    def config(self) -> matcher.MatcherConfig:
+        return self._config
+
+    @property
+    def partitions(self) -> int:
+        return 1
+
+    def _call_search(self, request: shard_pb2.SearchRequest) -> shard_pb2.SearchReply:
+        try:
+            reply: shard_pb2.SearchReply = self._search(request, timeout=self._timeout)
+        except grpc.RpcError as error:
+            raise _unavailable(error) from None
+        return reply
+
+    def __len__(self) -> int:
+        return int(self._call_search(shard_pb2.SearchRequest()).size)
+
+    def search(self, probes: Sequence[matcher.Templates],
+               eligibles: Sequence[matcher.Eligibility], *,
+               finger_threshold: float | None = None, face_threshold: float | None = None,
+               limit: int | None = None, min_seq: int = 0) -> Searched:
+        config = self._config
+        reply = self._call_search(shard_pb2.SearchRequest(
+            probes=[codec.templates_to_pb(probe) for probe in probes],
+            eligibles=[codec.eligibility_to_pb(eligible) for eligible in eligibles],
+            finger_threshold=config.finger_threshold if finger_threshold is None
+            else finger_threshold,
+            face_threshold=config.face_threshold if face_threshold is None else face_threshold,
+            limit=limit or 0,
+        ))
+        return Searched([matcher.SearchOutcome(tuple(codec.hits_from_pb(outcome)))
+                         for outcome in reply.outcomes])
+
+    def apply(self, changes: Sequence[IndexChange], after: int, upto: int | None) -> None:
+        raise TypeError("an API worker holds no gallery: only the writer applies changes")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._channel.close()
