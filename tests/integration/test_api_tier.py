@@ -27,7 +27,7 @@ from tests.e2e.test_secondary_movement_scenario import (
     test_unrelated_person_gets_no_hit,
 )
 from tests.factories import new_person_seed, transmission
-from tests.service_process import RunningService, free_port, service_env
+from tests.service_process import RunningService, cli, free_port, service_env
 
 # The end-to-end scenario runs here too, against the workers.
 __all__ = ["test_apprehended_in_italy_then_applying_in_germany",
@@ -224,3 +224,12 @@ def test_kill_9_of_the_writer_loses_nothing_acknowledged(service: RunningService
     _all_there(service, acknowledged)
     writers = _pids(service, "writer")
     assert len(writers) == 1 and writers != killed  # the supervisor started a new writer
+
+
+def test_the_tier_commands_refuse_an_unsafe_or_incomplete_setup(service: RunningService) -> None:
+    """`abis api` needs the writer's address; `abis writer` refuses plain traffic off loopback
+    (templates and sealed datasets travel on that channel)."""
+    no_writer = cli(service.env, "api")
+    assert no_writer.returncode == 2 and "ABIS_WRITER" in no_writer.stderr
+    exposed = cli(service.env, "writer", "--listen", "192.0.2.1:7100")
+    assert exposed.returncode == 2 and "mutual TLS" in exposed.stderr
