@@ -233,3 +233,21 @@ def test_the_tier_commands_refuse_an_unsafe_or_incomplete_setup(service: Running
     assert no_writer.returncode == 2 and "ABIS_WRITER" in no_writer.stderr
     exposed = cli(service.env, "writer", "--listen", "192.0.2.1:7100")
     assert exposed.returncode == 2 and "mutual TLS" in exposed.stderr
+
+
+def test_an_evaluation_search_on_a_worker_is_answered_from_the_writers_gallery(
+    service: RunningService,
+) -> None:
+    person = new_person_seed()
+    with service.client("IT") as italy:
+        stored = italy.post("/v1/transmissions", json=transmission("IT", 2, person=person))
+    assert stored.status_code == 201
+    probe = transmission("IT", 2, person=person, capture=2)["biometrics"]
+    with service.client("EU", "operator") as operator:
+        answer = operator.post("/v1/evaluation/search", json={
+            "limit": 3, "probes": [{"probe_id": "p1", "biometrics": probe}]})
+        ready = httpx.get(f"{service.url}/readyz")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["gallery_size"] == ready.json()["datasets"] > 0
+    best = answer.json()["results"][0]["candidates"][0]
+    assert best["reference_number"] == stored.json()["reference_number"]
