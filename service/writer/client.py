@@ -9,8 +9,9 @@ transmission was either not taken or committed, never acknowledged and then lost
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -46,6 +47,25 @@ def _unavailable(error: grpc.RpcError) -> ServiceError:
     return ServiceError("the writer failed this request; nothing is acknowledged")
 
 
+def _settle(done: Future[WorkResult], item: WorkItem, reply: Callable[[], Any]) -> None:
+    """Complete `done` from a finished call: its result, its refusal, or a NotReady."""
+    try:
+        result = wire.result_from_pb(reply(), item.audit)
+    except grpc.RpcError as error:
+        done.set_exception(_unavailable(error))
+        return
+    except asyncio.CancelledError:  # the worker is shutting down under the call
+        done.set_exception(NotReady("the request was cancelled; retry"))
+        return
+    except Exception as error:  # a malformed reply: fail the request, not the worker
+        done.set_exception(error)
+        return
+    if isinstance(result, ServiceError):
+        done.set_exception(result)
+    else:
+        done.set_result(result)
+
+
 class RemoteWriter:
     def __init__(self, settings: Settings, config: matcher.MatcherConfig) -> None:
         address = settings.writer
@@ -63,6 +83,12 @@ class RemoteWriter:
             f"/{SERVICE}/Search", request_serializer=shard_pb2.SearchRequest.SerializeToString,
             response_deserializer=shard_pb2.SearchReply.FromString)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._address, self._credentials = address, credentials
+        # Submits from the worker's event loop go over an asyncio channel on that loop: the
+        # synchronous channel's future() costs a thread hand-off per call (a fifth of a worker's
+        # CPU in the profile, docs/api-tier.md).
+        self._loop_channel: tuple[asyncio.AbstractEventLoop, Any, Any] | None = None
+        self._calls: set[asyncio.Task[Any]] = set()
         self._timeout = settings.writer_timeout_seconds
         self._config = config
         self.ready = threading.Event()  # the writer answered SERVING at the last poll
@@ -79,27 +105,42 @@ class RemoteWriter:
     def submit(self, item: WorkItem, *, urgent: bool = False) -> Future[WorkResult]:
         done: Future[WorkResult] = Future()
         try:
-            call = self._submit.future(wire.work_to_pb(item, urgent), timeout=self._timeout)
+            request = wire.work_to_pb(item, urgent)
         except wire.WireError as error:
             done.set_exception(ServiceError(str(error)))
             return done
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on an event loop (a thread): the synchronous channel
+            call = self._submit.future(request, timeout=self._timeout)
+            call.add_done_callback(lambda call: _settle(done, item, call.result))
+            return done
+        task = loop.create_task(self._call_on_loop(loop, request))
+        self._calls.add(task)  # held until done: the loop keeps only weak references
 
-        def settle(call: Any) -> None:
-            try:
-                result = wire.result_from_pb(call.result(), item.audit)
-            except grpc.RpcError as error:
-                done.set_exception(_unavailable(error))
-                return
-            except Exception as error:  # a malformed reply: fail the request, not the worker
-                done.set_exception(error)
-                return
-            if isinstance(result, ServiceError):
-                done.set_exception(result)
-            else:
-                done.set_result(result)
+        def finished(task: asyncio.Task[Any]) -> None:
+            self._calls.discard(task)
+            _settle(done, item, task.result)
 
-        call.add_done_callback(settle)
+        task.add_done_callback(finished)
         return done
+
+    async def _call_on_loop(self, loop: asyncio.AbstractEventLoop,
+                            request: pb.WorkRequest) -> pb.WorkReply:
+        reply: pb.WorkReply = await self._loop_submit(loop)(request, timeout=self._timeout)
+        return reply
+
+    def _loop_submit(self, loop: asyncio.AbstractEventLoop) -> Any:
+        if self._loop_channel is None or self._loop_channel[0] is not loop:
+            channel = (grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS)
+                       if self._credentials is None
+                       else grpc.aio.secure_channel(self._address, self._credentials,
+                                                    options=CHANNEL_OPTIONS))
+            method = channel.unary_unary(
+                f"/{SERVICE}/Submit", request_serializer=pb.WorkRequest.SerializeToString,
+                response_deserializer=pb.WorkReply.FromString)
+            self._loop_channel = (loop, channel, method)
+        return self._loop_channel[2]
 
     def _watch(self) -> None:
         request = health_pb2.HealthCheckRequest(service=SERVICE)
