@@ -60,5 +60,6 @@ loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fai
 
 .PHONY: help install run test docs docs-serve console-screenshots proto loadtest loadtest-smoke
 
-proto: $(STAMP) ## regenerate the shard protocol's messages (service/shard/protocol) from shard.proto
+proto: $(STAMP) ## regenerate the shard and writer protocols' messages from their .proto files
 	$(BIN)/python -m grpc_tools.protoc -Iservice/shard/protocol --python_out=service/shard/protocol --pyi_out=service/shard/protocol service/shard/protocol/shard.proto
+	$(BIN)/python -m grpc_tools.protoc -Iservice/writer/protocol --python_out=service/writer/protocol --pyi_out=service/writer/protocol service/writer/protocol/writer.proto

@@ -4,7 +4,9 @@
 
 1. A data directory per gallery size (default `.loadtest/gallery-<N>`; kept, so the next run
    starts from the preloaded gallery and its snapshot): keys, `abis db upgrade`.
-2. `abis serve` on a free loopback port, in its own process group.
+2. `abis serve` (or `abis serve --workers N`) on a free loopback port, in its own process
+   group. `--workers 0,2` measures both, one after the other over the same gallery, in one
+   run (an A/B on a shared machine), and writes the comparison to benchmarks/results/.
 3. Preload: gallery persons not yet loaded go in through `POST /v1/bulk/transmissions`
    (an EU operator key), one dataset each (see `loadtests.synthetic`).
 4. locust headless with `loadtests/locustfile.py`; CSV, HTML report, then a PNG.
@@ -32,6 +34,9 @@ from pathlib import Path
 
 import httpx
 import orjson
+
+from loadtests.processes import cpu_seconds, tree_cpu_seconds, used_between
+from loadtests.report import Row
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -222,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preload-timeout", type=float, default=6 * 3600,
                         help="seconds; then test over what is loaded (rerun to load on)")
     parser.add_argument("--preload-only", action="store_true", help="stop after preloading")
+    parser.add_argument("--workers", default="0",
+                        help="`abis serve --workers N`; a list (0,2) runs each in turn and "
+                             "compares them (0: the one-process default)")
     parser.add_argument("--fresh", action="store_true",
                         help="a new gallery in a temporary directory, removed afterwards (CI)")
     args = parser.parse_args(argv)
@@ -235,8 +243,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    data_dir = (args.data_dir or ROOT / ".loadtest" / f"gallery-{args.gallery}").resolve()
     out = (args.out or ROOT / "reports" / f"loadtest-{dt.datetime.now():%Y%m%d-%H%M%S}").resolve()
+    phases = [int(value) for value in str(args.workers).split(",")]
+    if len(phases) == 1:
+        return run_phase(args, out, phases[0])[0]
+    from loadtests.compare import write_comparison
+
+    results = {workers: run_phase(args, out / f"workers-{workers}", workers)
+               for workers in phases}
+    write_comparison(args, out, {workers: figures for workers, (_, figures) in results.items()})
+    return max(code for code, _ in results.values())
+
+
+def run_phase(args: argparse.Namespace, out: Path, workers: int
+              ) -> tuple[int, dict[str, float]]:
+    data_dir = (args.data_dir or ROOT / ".loadtest" / f"gallery-{args.gallery}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -249,7 +270,10 @@ def run(args: argparse.Namespace) -> int:
     progress = data_dir / "loadtest-gallery.json"
     loaded = json.loads(progress.read_text())["persons"] if progress.exists() else 0
 
-    with process_group([PYTHON, "-m", "service", "serve"], env, out / "service.log") as server:
+    if workers:
+        env.setdefault("ABIS_WRITER_LISTEN", f"127.0.0.1:{_free_port()}")
+    serve = [PYTHON, "-m", "service", "serve", *(["--workers", str(workers)] if workers else [])]
+    with process_group(serve, env, out / "service.log") as server:
         wait_ready(url, server, timeout=1800)
         if loaded < args.gallery:
             _log(f"preloading persons {loaded:,}..{args.gallery:,}")
@@ -257,9 +281,9 @@ def run(args: argparse.Namespace) -> int:
                                           args.chunk, args.preload_connections, progress,
                                           time.monotonic() + args.preload_timeout))
         if args.preload_only:
-            return 0
+            return 0, {}
         head = _audit_head(database_url)
-        cpu_before, wall_before = _cpu_seconds(server.pid), time.monotonic()
+        cpu_before, wall_before = tree_cpu_seconds(server.pid), time.monotonic()
         tally = out / "tally.json"
         locust_env = dict(env, ABIS_LOADTEST_KEYS=str(keys_file),
                           ABIS_LOADTEST_PERSONS=str(loaded),
@@ -278,26 +302,18 @@ def run(args: argparse.Namespace) -> int:
             locust_cpu = 0.0
             deadline = time.monotonic() + _seconds(args.duration) + 180
             while runner.poll() is None and time.monotonic() < deadline:
-                locust_cpu = max(locust_cpu, _cpu_seconds(runner.pid))
+                locust_cpu = max(locust_cpu, cpu_seconds(runner.pid))
                 time.sleep(0.5)
             if runner.poll() is None:
                 _log("locust overran its run time; stopping it")
-        cpu = _cpu_seconds(server.pid) - cpu_before
+        cpu = used_between(cpu_before, tree_cpu_seconds(server.pid))
         wall = time.monotonic() - wall_before
         audited = _audit_head(database_url) - head
+    if workers:
+        _log(f"server: abis serve --workers {workers}")
     _log(f"locust (the load generator) used {locust_cpu:.1f} s of CPU, "
          f"{locust_cpu / max(wall, 1):.2f} cores")
     return _report(out, tally, audited, cpu, wall)
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) of a process so far: a measure of cost per request
-    that holds up on a shared machine, where throughput alone depends on the neighbours."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _seconds(duration: str) -> float:
@@ -312,7 +328,8 @@ def _seconds(duration: str) -> float:
     return total + int(number or 0)
 
 
-def _report(out: Path, tally_file: Path, audited: int, cpu: float, wall: float) -> int:
+def _report(out: Path, tally_file: Path, audited: int, cpu: float, wall: float
+            ) -> tuple[int, dict[str, float]]:
     from loadtests.report import markdown_table, plot, read_stats
 
     rows = read_stats(out / "abis")
@@ -358,7 +375,24 @@ def _report(out: Path, tally_file: Path, audited: int, cpu: float, wall: float) 
     for failure, count in tally.get("failures", {}).items():
         print(f"failed {count}x: {failure}")
     print(f"report: {out}/summary.md, report.html, throughput_latency.png, abis_*.csv")
-    return 0 if all(checks.values()) else 1
+    figures = _figures(rows, cpu, wall, requests + bulk_items)
+    (out / "figures.json").write_text(json.dumps(figures, indent=1))
+    return (0 if all(checks.values()) else 1), figures
+
+
+def _figures(rows: list[Row], cpu: float, wall: float, served: int) -> dict[str, float]:
+    """The headline numbers of a run: transmissions/s and their latency, CPU per request."""
+    sent = next((row for row in rows if row.name == "POST /v1/transmissions"), None)
+    every = next((row for row in rows if row.name == "all requests"), None)
+    return {
+        "transmissions_per_s": sent.rps if sent else 0.0,
+        "transmission_p50_ms": sent.p50 if sent else 0.0,
+        "transmission_p95_ms": sent.p95 if sent else 0.0,
+        "transmission_p99_ms": sent.p99 if sent else 0.0,
+        "requests_per_s": every.rps if every else 0.0,
+        "service_cores": cpu / wall,
+        "cpu_ms_per_request": 1000 * cpu / max(1, served),
+    }
 
 
 if __name__ == "__main__":

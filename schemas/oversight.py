@@ -52,7 +52,7 @@ class SystemStatus(_Strict):
     ready: bool
     partitions: list[PartitionSize]
     queue_depth: int  # work items waiting for the writer
-    batches_written: int
+    batches_written: int | None  # None in an API worker: the writer process counts them
     snapshot_file: bool  # whether this process keeps a gallery snapshot
     snapshot_age_seconds: float | None  # None when no snapshot exists yet
     sweep_interval_seconds: float

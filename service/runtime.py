@@ -2,7 +2,8 @@
 
 Built once at startup; the gallery is filled from the store in the background and the service
 reports ready only when that is done. With ABIS_SHARDS set the gallery lives in shard servers
-(`abis shard`), which load and replay it by themselves.
+(`abis shard`), which load and replay it by themselves. An `abis api` worker (`build_api`)
+holds neither gallery nor queue: both are the remote writer (`abis writer`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from sqlalchemy import Engine
@@ -87,6 +89,28 @@ def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
     return report
 
 
+class WorkQueue(Protocol):
+    """The writer's queue: in this process (BatchPipeline) or remote (RemoteWriter)."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 30.0) -> None: ...
+
+    def submit(self, item: WorkItem, *, urgent: bool = False) -> Future[WorkResult]: ...
+
+    @property
+    def depth(self) -> int:
+        """Items waiting (in process: queued for the writer; remote: awaited from it)."""
+        ...
+
+    @property
+    def batches(self) -> int | None:
+        """Batches committed by this process's writer (None where the writer is remote)."""
+        ...
+
+    def waiting(self) -> dict[str, int]: ...
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -94,7 +118,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     master: MasterKey
     gallery: WriterGallery  # what the writer searches: in process, or the shard servers
-    pipeline: BatchPipeline[WorkItem, WorkResult]
+    pipeline: WorkQueue
     audit: AuditTrail | None  # None only in benchmarks that measure the audit's cost
     clock: Clock
     ready: threading.Event = field(default_factory=threading.Event)
@@ -102,6 +126,7 @@ class Runtime:
     sweeper: Sweeper | None = None
     snapshotter: Snapshotter | None = None
     thresholds: ThresholdFollower | None = None
+    writes: bool = True  # False in an API worker: the remote writer writes, loads, sweeps
 
     @property
     def skew(self) -> dt.timedelta:
@@ -144,10 +169,28 @@ class Runtime:
         return cls(settings, engine, sessions, master, gallery, pipeline, trail, clock,
                    lease=lease)
 
+    @classmethod
+    def build_api(cls, settings: Settings) -> Runtime:
+        """An API worker's runtime: the store for reads, the keys for sealing and the audit's
+        HMACs; every write goes to the writer at ABIS_WRITER. Ready while the writer is."""
+        from service.writer.client import RemoteWriter
+
+        master = load_master_key(settings)
+        keys = load_audit_keys(settings)
+        engine = make_engine(settings.effective_database_url)
+        require_current(engine)
+        writer = RemoteWriter(settings, matcher_config(settings))
+        trail = AuditTrail(keys, checkpoint_every=settings.audit_checkpoint_every,
+                           checkpoint_seconds=settings.audit_checkpoint_seconds)
+        return cls(settings, engine, make_sessions(engine), master, writer, writer, trail,
+                   Clock(), ready=writer.ready, writes=False)
+
     def start(self) -> None:
         """Start the writer (audit events flow from the first request), fill the gallery in the
         background; transmissions are taken once it is full."""
         self.pipeline.start()
+        if not self.writes:
+            return
         threading.Thread(target=self._load, name="abis-gallery-load", daemon=True).start()
 
     def _start_sweeper(self) -> None:
@@ -204,7 +247,7 @@ class Runtime:
         if self.snapshotter is not None:
             self.snapshotter.stop()
         self.gallery.close()
-        if self.audit is not None:
+        if self.audit is not None and self.writes:
             self.audit.checkpoint_now(self.sessions, self.clock.now())
         self.engine.dispose()
         if self.lease is not None:

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         default=None, description="CA of the writer and shard certificates (mutual TLS).")
     tls_cert_file: Path | None = Field(default=None, description="This process's certificate.")
     tls_key_file: Path | None = Field(default=None, description="This process's private key.")
+    writer: str | None = Field(
+        default=None,
+        description="`abis api` workers: the writer's host:port (`abis writer`); mutual TLS "
+                    "off loopback.")
+    writer_listen: str = Field(default="127.0.0.1:7100", description="`abis writer` address.")
+    writer_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="An API worker's wait for the writer's answer.")
     writer_wait: bool = Field(
         default=False,
         description="A second writer on the database stands by and takes over when the first's "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -53,6 +55,7 @@ class RunningService:
     keys: dict[tuple[str, str], str] = field(default_factory=dict)
     # HTTPS (ABIS_TLS_* in env): how the test's clients, and the readiness poll, connect
     tls: ssl.SSLContext | None = None
+    workers: int = 0  # `abis serve --workers N`: the writer and N API workers on one port
 
     @property
     def url(self) -> str:
@@ -62,9 +65,11 @@ class RunningService:
         migrated = cli(self.env, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stderr
         env = dict(self.env, ABIS_PORT=str(self.port), ABIS_HOST="127.0.0.1")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"], env=env, stderr=subprocess.PIPE
-        )
+        command = [sys.executable, "-m", "service", "serve"]
+        if self.workers:
+            env.setdefault("ABIS_WRITER_LISTEN", f"127.0.0.1:{free_port()}")
+            command += ["--workers", str(self.workers)]
+        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -83,6 +88,9 @@ class RunningService:
         if self.process is None:
             return
         if kill:
+            for pid, _ in self.descendants():  # no orphaned writer or workers
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.process.kill()
         else:
             self.process.terminate()
@@ -90,6 +98,31 @@ class RunningService:
         if self.process.stderr:
             self.process.stderr.close()
         self.process = None
+
+    def descendants(self) -> list[tuple[int, str]]:
+        """(pid, command line) of every process below the server (its writer and workers)."""
+        assert self.process is not None
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rpartition(")")[2].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+        found: list[tuple[int, str]] = []
+        pending = [self.process.pid]
+        while pending:
+            for pid in children.get(pending.pop(), []):
+                try:
+                    command = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                found.append((pid, command.replace(b"\0", b" ").decode()))
+                pending.append(pid)
+        return found
 
     def key(self, member_state: str, role: str = "officer") -> str:
         """A key for (member_state, role), created once with `abis keys create`."""

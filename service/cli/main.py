@@ -19,6 +19,7 @@ from service.cli import db as db_cli
 from service.cli import operators
 from service.cli import shard as shard_cli
 from service.cli import sweep as sweep_cli
+from service.cli import tier as tier_cli
 from service.cli.common import fail, open_sessions
 from service.errors import ServiceError
 from service.settings import Settings
@@ -37,12 +38,22 @@ app.command("accuracy")(accuracy_cli.accuracy)
 app.command("calibrate")(calibrate_cli.calibrate)
 app.command("shard")(shard_cli.shard)
 app.command("dev-certs")(shard_cli.dev_certs)
+app.command("writer")(tier_cli.writer)
+app.command("api")(tier_cli.api)
 
 
 @app.command()
-def serve() -> None:
+def serve(
+    workers: Annotated[int, typer.Option(
+        min=0, help="0: one process (default); N: the writer and N API worker processes "
+                    "behind the one port")] = 0,
+) -> None:
     """Run the HTTP service with the ABIS_* settings."""
     import uvicorn
+
+    if workers:
+        tier_cli.serve_workers(workers)
+        return
 
     from service.api.app import create_app
     from service.logging_setup import configure_logging

@@ -78,7 +78,9 @@ def amend(reference_number: str, update: DatasetUpdate, caller: Caller, master: 
             notified = notify_linked(session, row, kind, now)
         return CommandDone(_result(row, notified))
 
-    return Command(run, audit)
+    arguments = {"reference_number": reference_number,
+                 "update": update.model_dump(mode="json", exclude_unset=True)}
+    return Command(run, audit, spec=("amend", arguments, caller))
 
 
 def set_mark(reference_number: str, reason: MarkReason | None, caller: Caller,
@@ -102,7 +104,9 @@ def set_mark(reference_number: str, reason: MarkReason | None, caller: Caller,
              Metric.MARKED if wanted else Metric.UNMARKED)
         return CommandDone(_result(row, notified), (MarkEntry(row.id, wanted),))
 
-    return Command(run, audit)
+    arguments = {"reference_number": reference_number,
+                 "reason": None if reason is None else reason.value}
+    return Command(run, audit, spec=("mark", arguments, caller))
 
 
 def extend(reference_number: str, caller: Caller, audit: RequestAudit | None) -> Command:
@@ -115,7 +119,7 @@ def extend(reference_number: str, caller: Caller, audit: RequestAudit | None) ->
         _concern(audit, row)
         return CommandDone(_result(row, []))
 
-    return Command(run, audit)
+    return Command(run, audit, spec=("extend", {"reference_number": reference_number}, caller))
 
 
 def erase(reference_number: str, reason: ErasureReason, caller: Caller,
@@ -133,4 +137,5 @@ def erase(reference_number: str, reason: ErasureReason, caller: Caller,
         return CommandDone(result, (RemoveEntry(entry),),
                            lambda: shred(engine))  # type: ignore[arg-type]
 
-    return Command(run, audit)
+    arguments = {"reference_number": reference_number, "reason": reason.value}
+    return Command(run, audit, spec=("erase", arguments, caller))

@@ -72,4 +72,4 @@ def report_false_hit(hit_id: int, caller: Caller, audit: RequestAudit | None) ->
                 relink(session, probe.sequence_id)
         return CommandDone({"hit_id": hit_id, "false_hit": True})
 
-    return Command(run, audit)
+    return Command(run, audit, spec=("false-hit", {"hit_id": hit_id}, caller))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 import matcher
 from service.audit.events import RequestAudit
+from service.auth.caller import Caller
 from service.transmission.outcome import TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission
 
@@ -61,6 +62,9 @@ class CommandDone:
     then: Callable[[], None] | None = None
 
 
+CommandSpec = tuple[str, Mapping[str, object], Caller]
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """A lifecycle change: `run` raises a ServiceError before writing anything, or writes and
@@ -69,6 +73,7 @@ class Command:
     run: Callable[[Session, dt.datetime], CommandDone]
     audit: RequestAudit | None
     status: int = 200
+    spec: CommandSpec | None = None  # how a remote writer rebuilds it (kind, JSON args, caller)
 
 
 WorkItem = Transmit | RecordOnly | Command

@@ -42,6 +42,8 @@ def _write(out: Path, failures: int, status: dict[str, dict[str, int]]) -> Path:
 def test_the_verdict(tmp_path: Path, failures: int, status: dict[str, dict[str, int]],
                      audited: int, passes: bool) -> None:
     tally = _write(tmp_path, failures, status)
-    assert (_report(tmp_path, tally, audited, cpu=1.0, wall=10.0) == 0) is passes
+    code, figures = _report(tmp_path, tally, audited, cpu=1.0, wall=10.0)
+    assert (code == 0) is passes
+    assert figures["service_cores"] == 0.1
     assert (tmp_path / "throughput_latency.png").stat().st_size > 0
     assert "POST /v1/transmissions" in (tmp_path / "summary.md").read_text()

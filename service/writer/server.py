@@ -1,0 +1,128 @@
+"""`abis writer`: the one ordered writer served over gRPC to stateless API workers (`abis api`).
+
+Each Submit call is one prepared work item; it joins the writer's queue (urgent first) and is
+answered only after the batch that holds it has committed. A refusal travels back as a
+Problem (the ServiceError the embedded service would raise); UNAVAILABLE means the writer is
+loading its gallery or shutting down: the API worker answers 503 and the client retries.
+The Search method answers evaluation searches with the shard protocol's messages.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+import matcher
+from service.errors import NotReady, ServiceError
+from service.runtime import Runtime
+from service.shard import codec
+from service.shard.protocol import shard_pb2
+from service.shard.server import CHANNEL_OPTIONS
+from service.writer import wire
+from service.writer.commands import Transmit
+from service.writer.protocol import writer_pb2 as pb
+from service.writer.remote_commands import command_builder
+
+_log = structlog.get_logger(__name__)
+SERVICE = "abis.writer.v1.Writer"
+# Requests waiting for their batch each hold a thread: room for every API worker's in-flight
+# transmissions, so that a batch can fill up.
+HANDLER_THREADS = 128
+
+
+class WriterService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._build = command_builder(runtime.master)
+
+    def submit(self, request: pb.WorkRequest, context: Any) -> pb.WorkReply:
+        try:
+            item = wire.work_from_pb(request, self._build)
+        except wire.WireError as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        if isinstance(item, Transmit) and not self.runtime.ready.is_set():
+            return wire.result_to_pb(item, NotReady("the gallery is still loading; retry "
+                                                    "shortly"))
+        future = self.runtime.pipeline.submit(item, urgent=request.urgent)
+        try:
+            result = future.result()
+        except ServiceError as error:
+            return wire.result_to_pb(item, error)
+        except Exception:
+            _log.exception("writer_item_failed")
+            context.abort(grpc.StatusCode.INTERNAL, "the writer failed this item")
+        return wire.result_to_pb(item, result)
+
+    def search(self, request: shard_pb2.SearchRequest, context: Any) -> shard_pb2.SearchReply:
+        if not self.runtime.ready.is_set():
+            context.abort(grpc.StatusCode.UNAVAILABLE, "loading")
+        gallery = self.runtime.gallery
+        probes = [codec.templates_from_pb(probe) for probe in request.probes]
+        try:
+            searched = gallery.search(
+                probes, [codec.eligibility_from_pb(e) for e in request.eligibles],
+                finger_threshold=request.finger_threshold,
+                face_threshold=request.face_threshold, limit=request.limit or None,
+            ) if probes else None
+        except (matcher.MatcherError, ValueError) as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, type(error).__name__)
+        except NotReady as error:
+            context.abort(grpc.StatusCode.UNAVAILABLE, error.detail)
+        outcomes = [] if searched is None else searched.outcomes
+        return shard_pb2.SearchReply(outcomes=[codec.outcome_to_pb(o) for o in outcomes],
+                                     size=len(gallery))
+
+    def handler(self) -> Any:
+        def unary(method: Callable[[Any, Any], Any], request: Any, reply: Any) -> Any:
+            return grpc.unary_unary_rpc_method_handler(
+                method, request_deserializer=request.FromString,
+                response_serializer=reply.SerializeToString)
+
+        return grpc.method_handlers_generic_handler(SERVICE, {
+            "Submit": unary(self.submit, pb.WorkRequest, pb.WorkReply),
+            "Search": unary(self.search, shard_pb2.SearchRequest, shard_pb2.SearchReply),
+        })
+
+
+def serve(runtime: Runtime, listen: str, credentials: Any | None,
+          stop: threading.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop`): NOT_SERVING until the gallery is loaded; on the
+    way out the queue is finished (every accepted item answered) before the port closes."""
+    stop = stop or threading.Event()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=HANDLER_THREADS),
+                         options=CHANNEL_OPTIONS)
+    server.add_generic_rpc_handlers((WriterService(runtime).handler(),))
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", SERVICE):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    if credentials is None:
+        server.add_insecure_port(listen)
+    else:
+        server.add_secure_port(listen, credentials)
+    runtime.start()
+    server.start()
+    _log.info("writer_listening", listen=listen, tls=credentials is not None)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(sig, lambda *_: stop.set())
+
+    def serving_when_ready() -> None:
+        while not runtime.ready.wait(0.2):
+            if stop.is_set():
+                return
+        for name in ("", SERVICE):
+            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    threading.Thread(target=serving_when_ready, name="abis-writer-ready", daemon=True).start()
+    stop.wait()
+    health_servicer.enter_graceful_shutdown()
+    server.stop(grace=10).wait()
+    runtime.stop()
