@@ -22,6 +22,7 @@ from service.audit.keys import load_audit_keys
 from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
+from service.errors import ConfigurationError
 from service.settings import Settings
 from service.snapshotter import Snapshotter
 from service.store.database import make_engine, make_sessions
@@ -95,6 +96,11 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, *, audit: bool = True, clock: Clock | None = None
               ) -> Runtime:
+        if settings.synthetic_deployment and not settings.dev:
+            raise ConfigurationError(
+                "ABIS_SYNTHETIC_DEPLOYMENT=true is refused in production mode: the evaluation "
+                "search reveals scores below the threshold; set it only with ABIS_DEV=true on "
+                "a deployment holding synthetic data")
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         master = load_master_key(settings)
         keys = load_audit_keys(settings)

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
         default=False,
         description="Development mode: generate a DEV master key in the data directory if none.",
     )
+    synthetic_deployment: bool = Field(
+        default=False,
+        description="A deployment holding synthetic data only: enables the accuracy evaluation "
+                    "search (POST /v1/evaluation/search). Needs ABIS_DEV=true: refused at "
+                    "startup in production mode (docs/security.md).",
+    )
     data_dir: Path = Path("abis-data")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file in the data directory."

@@ -58,4 +58,4 @@ async def post_evaluation_search(
     require_operator(caller)
     if not runtime.ready.is_set():
         raise NotReady("the gallery is still loading; retry shortly")
-    return await evaluation_search(runtime, body)
+    return await evaluation_search(runtime, body, caller)
