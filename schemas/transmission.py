@@ -14,8 +14,10 @@ Base64Template = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9+/]*={0,2}$", min_length=4, max_length=65_536),
 ]
+#: Member State code, category digit, then the sender's own number.
+REFERENCE_NUMBER_PATTERN = r"^[A-Z]{2}[0-9][A-Z0-9-]{1,27}$"
 ReferenceNumber = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{2}[0-9][A-Z0-9-]{1,27}$", max_length=30)
+    str, StringConstraints(pattern=REFERENCE_NUMBER_PATTERN, max_length=30)
 ]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 

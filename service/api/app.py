@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api import problems
+from service.api import openapi, problems
 from service.api.middleware import BodyLimit, RequestContext
 from service.api.routes import (
     audit,
@@ -45,6 +45,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    openapi.install(app)
     for module in (transmissions, datasets, lifecycle, hits, notifications, statistics, audit,
                    bulk, health, problem_types):
         app.include_router(module.router)

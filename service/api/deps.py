@@ -5,16 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from schemas.transmission import REFERENCE_NUMBER_PATTERN
 from service.audit.events import RequestAudit
 from service.auth import Caller, authenticate
 from service.auth.cache import KeyCache
+from service.auth.policy import check
 from service.errors import Unauthenticated
 from service.runtime import Runtime
 from service.store.models import ApiKeyRow
+
+#: Largest row id or sequence number a path or query may name (the databases' BIGINT).
+ROW_ID_MAX = 2**63 - 1
+
+ReferenceNumberPath = Annotated[str, Path(
+    pattern=REFERENCE_NUMBER_PATTERN, max_length=30,
+    description="Member State code, category digit, number; an officer's own datasets begin "
+                "with its own Member State's code")]
+RowIdPath = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 _bearer = HTTPBearer(auto_error=False, description="An access point's API key")
 
@@ -88,3 +99,15 @@ async def get_caller(
 
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+async def authorize(request: Request, caller: CurrentCaller, runtime: RuntimeDep) -> Caller:
+    """The role check of every non-public route, read from `service.auth.policy`."""
+    route = request.scope.get("route")
+    check(request.method, getattr(route, "path", ""), caller,
+          synthetic_deployment=runtime.settings.synthetic_deployment)
+    return caller
+
+
+#: Given to every non-public router: the policy table decides who may call each route.
+AUTHORIZED = Depends(authorize)

@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import errors
@@ -92,10 +93,40 @@ def _service_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _known_names() -> frozenset[str]:
+    """Every field name of the wire models: the only strings a location may echo."""
+    import schemas.audit
+    import schemas.bulk
+    import schemas.dataset
+    import schemas.evaluation
+    import schemas.lifecycle
+    import schemas.transmission
+
+    names = {"body", "query", "path", "header", "cookie", *map(str, range(1, 11))}
+    for module in (schemas.audit, schemas.bulk, schemas.dataset, schemas.evaluation,
+                   schemas.lifecycle, schemas.transmission):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                names.update(value.model_fields)
+    return frozenset(names)
+
+
+_KNOWN = _known_names()
+
+
+def _safe_location(item: Any) -> list[object]:
+    """The error's location with any name the caller made up (an unknown field, a dict key)
+    replaced: a location echoes only names of the schema, never submitted text."""
+    location: list[object] = []
+    for part in item.get("loc", ()):
+        location.append(part if isinstance(part, int) or part in _KNOWN else "<unknown>")
+    return location
+
+
 def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     fields = [
-        {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
+        {"loc": _safe_location(item), "msg": item.get("msg"), "type": item.get("type")}
         for item in error.errors()
     ]
     return problem_response(
@@ -110,7 +141,9 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    return problem_response(error.status_code, "http", str(error.detail), None, request)
+    response = problem_response(error.status_code, "http", str(error.detail), None, request)
+    response.headers.update(error.headers or {})  # e.g. a 405's Allow
+    return response
 
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -27,7 +27,6 @@ from schemas.evaluation import (
     EvaluationSearch,
 )
 from service.auth import Caller
-from service.errors import Forbidden
 from service.rules.categories import GROUP_ADMITTED, GROUP_REFUSED, RULES
 from service.runtime import Runtime, matcher_config
 from service.store.models import DatasetRow
@@ -112,7 +111,5 @@ def _search(runtime: Runtime, body: EvaluationSearch, caller: Caller) -> Evaluat
 
 async def evaluation_search(runtime: Runtime, body: EvaluationSearch, caller: Caller
                             ) -> EvaluationAnswer:
-    if not runtime.settings.synthetic_deployment:
-        raise Forbidden("the evaluation search exists only in a synthetic deployment "
-                        "(ABIS_SYNTHETIC_DEPLOYMENT, development mode)")
+    # Only in a synthetic deployment: the access table (service.auth.policy) refuses it else.
     return await asyncio.to_thread(_search, runtime, body, caller)

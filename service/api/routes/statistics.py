@@ -6,14 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from schemas.codes import Role
 from schemas.lifecycle import StatisticsReport
 from schemas.problem import Problem
-from service.api.deps import CurrentCaller, RuntimeDep
-from service.errors import Forbidden
+from service.api.deps import AUTHORIZED, CurrentCaller, RuntimeDep
 from service.statistics.report import as_csv, monthly
 
-router = APIRouter(tags=["statistics"],
+router = APIRouter(tags=["statistics"], dependencies=[AUTHORIZED],
                    responses={401: {"model": Problem}, 403: {"model": Problem}})
 
 
@@ -26,8 +24,6 @@ def statistics(
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StatisticsReport | Response:
     """Anonymous counts per Member State and category for a month (no reference numbers)."""
-    if caller.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise Forbidden("statistics are for supervisors and admins")
     with runtime.sessions() as session:
         report = monthly(session, month)
     if format == "csv":
