@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from schemas.codes import Category, MemberState
 
@@ -24,7 +24,7 @@ class DatasetUpdate(_Strict):
     left_territory_date: dt.date | None = None
     removal_date: dt.date | None = None
     relocated_to: MemberState | None = None
-    security_flag: bool | None = None
+    security_flag: StrictBool | None = None
 
 
 class MarkReason(StrEnum):

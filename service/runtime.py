@@ -46,6 +46,8 @@ def matcher_config(settings: Settings) -> matcher.MatcherConfig:
         finger_threshold=settings.finger_threshold,
         face_threshold=settings.face_threshold,
         min_quality=settings.min_quality,
+        max_norm=settings.max_template_norm,
+        min_spread=settings.min_template_spread,
     )
 
 

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     finger_threshold: float = 0.5
     face_threshold: float = 0.35
     min_quality: float = Field(default=0.3, gt=0)
+    max_template_norm: float = Field(
+        default=10.0, gt=0, description="Templates with a larger raw norm are refused.")
+    min_template_spread: float = Field(
+        default=0.1, ge=0, lt=1,
+        description="Templates whose values are more nearly constant (std/rms) are refused.")
 
     index: Literal["exact", "fast"] = Field(
         # fast since it agreed with exact on every decision of 1,000 + 1,000 searches at 1M and

@@ -51,10 +51,12 @@ class RequestContext:
         status = 500
 
         replacement: bytes | None = None  # set when the audit write failed
+        responded = False
 
         async def send_audited(message: Message) -> None:
-            nonlocal status, replacement
+            nonlocal status, replacement, responded
             if message["type"] == "http.response.start":
+                responded = True
                 status = message["status"]
                 if audit is not None and not audit.written:
                     audit.route = getattr(scope.get("route"), "path", "unmatched")
@@ -62,7 +64,7 @@ class RequestContext:
                     if isinstance(named, str) and named not in audit.reference_numbers:
                         audit.reference_numbers.append(named)  # even when refused
                     if not await _record(runtime, audit, status):
-                        status, replacement = 500, _unrecorded_body(scope)
+                        status, replacement = 500, _internal_body(scope)
                         message = _problem_start(replacement)
                 message["headers"] = [*message.get("headers", []),
                                       (b"x-request-id", request_id.encode())]
@@ -75,6 +77,18 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_audited)
+        except Exception as error:
+            # A bug, not a refusal: answer 500 here, inside the audit, rather than let Starlette's
+            # outermost handler answer after us (no audit event) and re-raise (the server then
+            # drops the connection and the client's next request on it fails too).
+            _log.exception("unhandled_error", error_type=type(error).__name__)
+            if responded:
+                raise  # mid-stream: nothing clean is left to send
+            if audit is not None:
+                audit.problem = "internal"
+            body = _internal_body(scope, "an internal error occurred; it has been logged")
+            await send_audited(_problem_start(body))
+            await send_audited({"type": "http.response.body", "body": body})
         finally:
             route = scope.get("route")
             _log.info(
@@ -99,8 +113,9 @@ async def _record(runtime: Runtime, audit: RequestAudit, status: int) -> bool:
     return True
 
 
-def _unrecorded_body(scope: Scope) -> bytes:
-    error = ServiceError("the request could not be recorded in the audit log; nothing was done")
+def _internal_body(scope: Scope, detail: str = "the request could not be recorded in the "
+                     "audit log; nothing was done") -> bytes:
+    error = ServiceError(detail)
     body = error_body(error, scope["path"]) | {"detail": error.detail}
     return orjson.dumps(body)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import errors
+from service.auth.policy import allowed_methods
 from service.errors import NotReady, ServiceError
 
 PROBLEM_JSON = "application/problem+json"
@@ -142,7 +143,9 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
 def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     response = problem_response(error.status_code, "http", str(error.detail), None, request)
-    response.headers.update(error.headers or {})  # e.g. a 405's Allow
+    response.headers.update(error.headers or {})
+    if error.status_code == 405:  # every method of the resource, not just the first route's
+        response.headers["Allow"] = ", ".join(allowed_methods(request.url.path))
     return response
 
 

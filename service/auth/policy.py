@@ -17,6 +17,7 @@ matrix test checks each cell.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -137,6 +138,18 @@ def check(method: str, path: str, caller: Caller, *, synthetic_deployment: bool)
         raise Forbidden(f"{method} {path} exists only in a synthetic deployment "
                         "(ABIS_SYNTHETIC_DEPLOYMENT, development mode)")
     return access
+
+
+def _template(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+
+
+_TEMPLATES = [(_template(access.path), access.method) for access in POLICY]
+
+
+def allowed_methods(path: str) -> list[str]:
+    """Every method the table has for a concrete path (a 405's Allow header)."""
+    return sorted({method for template, method in _TEMPLATES if template.match(path)})
 
 
 def markdown_table() -> str:
