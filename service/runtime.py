@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
@@ -30,7 +33,7 @@ from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
 from service.transmission.gallery_loader import load_or_rebuild
 from service.transmission.pipeline import BatchPipeline
-from service.transmission.stored import template_source
+from service.transmission.stored import require_key_opens_store, template_source
 
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
@@ -63,6 +66,15 @@ def make_gallery(settings: Settings, source: matcher.TemplateSource | None = Non
     )
 
 
+def _likely_cause(error: Exception) -> str:
+    if isinstance(error, InvalidUnwrap | InvalidTag):
+        return ("a dataset does not open with the master key: most likely the service was "
+                "started with another master key than the one its store was sealed with")
+    if isinstance(error, SQLAlchemyError):
+        return "the database failed while reading: check that it is reachable and intact"
+    return "see the log for the traceback"
+
+
 def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
     """Log a long gallery load's progress every few seconds (never per dataset)."""
     last = [time.monotonic()]
@@ -87,6 +99,8 @@ class Runtime:
     audit: AuditTrail | None  # None only in benchmarks that measure the audit's cost
     clock: Clock
     ready: threading.Event = field(default_factory=threading.Event)
+    failure: str | None = None  # why the gallery could not be loaded; the process stops
+    on_failure: Callable[[], None] | None = None  # `abis serve`: stop the server
     lease: WriterLease | None = None
     sweeper: Sweeper | None = None
     snapshotter: Snapshotter | None = None
@@ -118,6 +132,7 @@ class Runtime:
         require_current(engine)
         lease = acquire_writer_lease(engine)
         sessions = make_sessions(engine)
+        require_key_opens_store(sessions, master)
         gallery = make_gallery(settings, template_source(sessions, master))
         clock = clock or Clock()
         trail = None
@@ -153,14 +168,21 @@ class Runtime:
     def _load(self) -> None:
         path = self.settings.effective_snapshot_file
         try:
-            load_or_rebuild(self.sessions, self.master, self.gallery, path, _progress_log())
-        except Exception:
-            _log.exception("gallery_load_failed")
+            loaded = load_or_rebuild(self.sessions, self.master, self.gallery, path,
+                                     _progress_log())
+        except Exception as error:
+            # Unready for ever helps nobody: stop the process with the cause (`abis serve`
+            # exits non-zero with it), so an orchestrator or operator sees it at once.
+            _log.exception("gallery_load_failed", error_type=type(error).__name__)
+            self.failure = (f"the gallery could not be loaded from the store "
+                            f"({type(error).__name__}); {_likely_cause(error)}")
+            if self.on_failure is not None:
+                self.on_failure()
             return
         if path is not None:
             self.snapshotter = Snapshotter(
                 path, self.gallery, self.master, every=self.settings.snapshot_every,
-                seconds=self.settings.snapshot_seconds,
+                seconds=self.settings.snapshot_seconds, unsaved=loaded.changes,
             )
             self.snapshotter.start()
         self.ready.set()

@@ -59,13 +59,16 @@ class RunningService:
         migrated = cli(self.env, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stderr
         env = dict(self.env, ABIS_PORT=str(self.port), ABIS_HOST="127.0.0.1")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"], env=env, stderr=subprocess.PIPE
-        )
+        # The log goes to a file: an undrained pipe fills up and blocks the server for good.
+        self.log_path = Path(self.env["ABIS_DATA_DIR"]) / f"serve-{self.port}.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "service", "serve"], env=env, stderr=log
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+                stderr = self.log_path.read_text(errors="replace")[-5000:]
                 raise RuntimeError(f"abis serve exited {self.process.returncode}: {stderr}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
@@ -83,8 +86,6 @@ class RunningService:
         else:
             self.process.terminate()
         self.process.wait(timeout=30)
-        if self.process.stderr:
-            self.process.stderr.close()
         self.process = None
 
     def key(self, member_state: str, role: str = "officer") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 
@@ -10,6 +11,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schemas.transmission import REFERENCE_NUMBER_PATTERN
 from service.api.problems import PROBLEM_JSON, error_body
 from service.audit.events import RequestAudit
 from service.errors import PayloadTooLarge, ServiceError
@@ -17,6 +19,9 @@ from service.runtime import Runtime
 from service.transmission.process import RecordOnly
 
 _log = structlog.get_logger("abis.access")
+# Only a well-formed reference number is recorded as a subject of a refused request's event
+# (another path text may be anything, of any length).
+_REFERENCE = re.compile(REFERENCE_NUMBER_PATTERN)
 
 
 class RequestContext:
@@ -61,7 +66,8 @@ class RequestContext:
                 if audit is not None and not audit.written:
                     audit.route = getattr(scope.get("route"), "path", "unmatched")
                     named = scope.get("path_params", {}).get("reference_number")
-                    if isinstance(named, str) and named not in audit.reference_numbers:
+                    if (isinstance(named, str) and _REFERENCE.match(named)
+                            and named not in audit.reference_numbers):
                         audit.reference_numbers.append(named)  # even when refused
                     if not await _record(runtime, audit, status):
                         status, replacement = 500, _internal_body(scope)

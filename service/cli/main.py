@@ -55,14 +55,22 @@ def serve() -> None:
             fg=typer.colors.YELLOW,
             err=True,
         )
-    uvicorn.run(
+    server = uvicorn.Server(uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
         access_log=False,  # our RequestContext logs without client addresses
         server_header=False,
         log_config=None,
-    )
+    ))
+
+    def stop_serving() -> None:  # the gallery failed to load: exit, do not stay unready
+        server.should_exit = True
+
+    runtime.on_failure = stop_serving
+    server.run()
+    if runtime.failure is not None:
+        fail(runtime.failure)
 
 
 @keys_app.command("create")

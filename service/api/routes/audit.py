@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
 
 from schemas.audit import AuditEventPage, AuditVerification
 from schemas.problem import Problem
@@ -30,10 +32,20 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[AUTHORIZED]
                    responses={401: {"model": Problem}, 403: {"model": Problem}})
 
 
+def _iso_8601(value: object) -> object:
+    # pydantic would read "0.5" as a Unix time: a typo must not become 1970.
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("an ISO 8601 date-time is expected, e.g. 2026-06-12T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_8601)]
+
+
 def _filter(
     member_state: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
+    until: Annotated[IsoDateTime | None, Query()] = None,
     operation: Annotated[str | None, Query(max_length=40)] = None,
     reference_number: Annotated[str | None, Query(pattern=REFERENCE_NUMBER_PATTERN,
                                                   max_length=30)] = None,
