@@ -40,4 +40,7 @@ loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons U
 loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fails on any failed request or 5xx
 	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
 
-.PHONY: help install run test loadtest loadtest-smoke
+audit-deps: $(STAMP) ## known vulnerabilities of the installed dependencies (pip-audit, PyPI advisories)
+	$(BIN)/python .ci/dependency_audit.py
+
+.PHONY: help install run test loadtest loadtest-smoke audit-deps
