@@ -89,8 +89,19 @@ class StatisticsRow(_Strict):
     count: int
 
 
+class FailedAccessRow(_Strict):
+    """Refused requests of a month: by the caller's Member State ("EU" for EU-level keys,
+    "--" when no key authenticated) and why (access_unauthenticated, access_forbidden,
+    access_rate_limited)."""
+
+    member_state: str
+    metric: str
+    count: int
+
+
 class StatisticsReport(_Strict):
     """Art 12: anonymous counts; no reference numbers."""
 
     month: str
     rows: list[StatisticsRow]
+    failed_access: list[FailedAccessRow] = []

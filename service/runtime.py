@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.audit.keys import load_audit_keys
+from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
@@ -144,7 +145,9 @@ class Runtime:
             )
             trail.load_head(sessions)
         pipeline: BatchPipeline[WorkItem, WorkResult] = BatchPipeline(
-            BatchProcessor(sessions, gallery, master, trail, clock),
+            BatchProcessor(sessions, gallery, master, trail, clock,
+                           AuthFailureWatch(settings.auth_failure_threshold,
+                                            settings.auth_failure_window_seconds)),
             max_batch=settings.batch_max,
             name="abis-writer",
         )

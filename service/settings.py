@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="Cache authenticated keys this long (0: look up each time)."
     )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0,
+        description="Requests a minute per API key, in bursts of as many; beyond: 429 with "
+                    "Retry-After (0: no limit; docs/security.md).")
+    auth_failure_threshold: int = Field(
+        default=20, ge=0,
+        description="Authentication failures from one client address within "
+                    "ABIS_AUTH_FAILURE_WINDOW_SECONDS that raise a security:auth-failures "
+                    "audit event (0: off).")
+    auth_failure_window_seconds: float = Field(default=300.0, gt=0)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     batch_max: int = Field(default=64, ge=1, description="Most transmissions in one batch.")
     bulk_window: int = Field(default=512, ge=1, description="Bulk items in flight per request.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -14,7 +15,8 @@ from service.audit.events import RequestAudit
 from service.auth import Caller, authenticate
 from service.auth.cache import KeyCache
 from service.auth.policy import check
-from service.errors import Unauthenticated
+from service.auth.rate_limit import RateLimiter
+from service.errors import RateLimited, Unauthenticated
 from service.runtime import Runtime
 from service.store.models import ApiKeyRow
 
@@ -95,7 +97,19 @@ async def get_caller(
         cache.put(presented, caller, expires)
     if audit is not None:
         audit.caller = caller
+    wait = _rate_limiter(request, runtime).wait(caller.key_id)
+    if wait:
+        raise RateLimited(f"key {caller.key_id} exceeded {runtime.settings.rate_limit_per_minute} "
+                          "requests a minute", retry_after=max(1, math.ceil(wait)))
     return caller
+
+
+def _rate_limiter(request: Request, runtime: Runtime) -> RateLimiter:
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(runtime.settings.rate_limit_per_minute)
+        request.app.state.rate_limiter = limiter
+    return limiter
 
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]

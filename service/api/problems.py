@@ -32,6 +32,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         errors.NotFound,
         errors.DuplicateReferenceNumber,
         errors.PayloadTooLarge,
+        errors.RateLimited,
         errors.InvalidInput,
         errors.InvalidTemplate,
         errors.RuleViolation,
@@ -88,9 +89,12 @@ def _service_error(request: Request, error: Exception) -> JSONResponse:
         _log.error("service_error", problem=error.slug)
         detail = "an internal error occurred; it has been logged"
         return problem_response(error.status, error.slug, error.title, detail, request)
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if "retry_after" in error.context:
+        headers["Retry-After"] = str(error.context["retry_after"])
     return JSONResponse(
         error_body(error, request.url.path), status_code=error.status, media_type=PROBLEM_JSON,
-        headers={"WWW-Authenticate": "Bearer"} if error.status == 401 else None,
+        headers=headers or None,
     )
 
 

@@ -36,6 +36,7 @@ class Operation(StrEnum):
     EVALUATION_SEARCH = "evaluation:search"
     BULK_LOAD = "dataset:bulk-load"
     OTHER = "http:request"
+    SECURITY_AUTH_FAILURES = "security:auth-failures"  # service.audit.security
 
 
 _OPERATIONS = {

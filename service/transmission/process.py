@@ -22,12 +22,19 @@ from sqlalchemy.orm import Session, sessionmaker
 import matcher
 from schemas.codes import Category
 from service.audit.events import AuditEvent, RequestAudit, finish
+from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.rules.categories import category_of_group
-from service.statistics.counters import Metric, Tally
+from service.statistics.counters import (
+    NOT_APPLICABLE,
+    UNKNOWN_CALLER,
+    Metric,
+    Tally,
+    refusal_metric,
+)
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.transmission.batch_store import (
@@ -120,7 +127,9 @@ class BatchProcessor:
         master: MasterKey,
         trail: AuditTrail | None,
         clock: Clock,
+        auth_failures: AuthFailureWatch | None = None,
     ) -> None:
+        self._auth_failures = auth_failures
         self._sessions = sessions
         self._gallery = gallery
         self._master = master
@@ -200,6 +209,7 @@ class BatchProcessor:
                 if isinstance(item, RecordOnly):
                     results.append(None)
                     events.append(finish(item.audit, item.status, now))
+                    events += self._refused(item, batch.tally, now)
                     continue
                 assert plan is not None
                 result = plan if isinstance(plan, ServiceError) else self._outcome(plan)
@@ -215,6 +225,20 @@ class BatchProcessor:
                 item.audit.written = True
         self._gallery.add_many(_index_entries(batch.planned.values()))
         return results
+
+    def _refused(self, item: RecordOnly, tally: Tally, at: dt.datetime) -> list[AuditEvent]:
+        """Count a refused request in the failed-access statistics; a security event when an
+        address keeps failing to authenticate."""
+        metric = refusal_metric(item.status)
+        if metric is None:
+            return []
+        caller = item.audit.caller
+        tally.add(at, caller.member_state if caller else UNKNOWN_CALLER, NOT_APPLICABLE, metric)
+        if item.status != 401 or self._auth_failures is None:
+            return []
+        alert = self._auth_failures.failed(item.audit.client_hash, item.audit.presented_key_id,
+                                           at)
+        return [] if alert is None else [alert]
 
     def _plan(
         self, job: PreparedTransmission, batch: _Batch

@@ -1,9 +1,9 @@
 """schemathesis over every operation of a running production-mode server, with every check,
 under an officer's, a supervisor's and an operator's key: zero failures.
 
-Fixed seed and examples per operation, so a run is reproducible and bounded (about 20-30 s
-per role and backend on the 2-core CI machine). Repeat a failure with the `curl` line the
-report prints, or `st replay <id>`.
+Fixed seed and examples per operation, so a run is reproducible and bounded. On PostgreSQL
+only the officer's run (every write path; the read roles run the same queries): the CI-time
+budget. Repeat a failure with the `curl` line the report prints, or `st replay <id>`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from tests.service_process import RunningService
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SEED = 1
-EXAMPLES = 10
+EXAMPLES = 8
 
 
 @pytest.mark.parametrize("role", ["officer", "supervisor", "operator"])
 def test_schemathesis_finds_nothing(service: RunningService, role: str) -> None:
+    if role != "officer" and service.env["ABIS_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("CI budget: on PostgreSQL the officer's run covers the write paths")
     key = service.key("IT", role)
     env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.contract.hooks",
                PYTHONPATH=str(ROOT), NO_COLOR="1")
