@@ -58,7 +58,9 @@ _OPERATIONS = {
     ("GET", "/v1/statistics"): Operation.STATISTICS,
     ("POST", "/v1/bulk/transmissions"): Operation.BULK_LOAD,
     ("POST", "/v1/evaluation/search"): Operation.EVALUATION_SEARCH,
+    ("SYSTEM", "auth-failure-watch"): Operation.SECURITY_AUTH_FAILURES,
 }
+WATCH_ROUTE = "auth-failure-watch"  # service.audit.security
 
 
 def operation_for(method: str, route: str) -> Operation:

@@ -11,9 +11,10 @@ once per window per address. Supervisors find them with
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import deque
 
-from service.audit.events import AuditEvent, Operation, purge_date
+from service.audit.events import WATCH_ROUTE, AuditEvent, RequestAudit, finish
 
 _MAX_ADDRESSES = 10_000
 
@@ -42,16 +43,17 @@ class AuthFailureWatch:
         if len(recent) < self.threshold or (last is not None and at - last < self.window):
             return None
         self._alerted[client_hash] = at
-        body = {
-            "at": at.isoformat(),
-            "operation": Operation.SECURITY_AUTH_FAILURES.value,
-            "client_hash": client_hash,
+        # An event of the service's own, shaped like every other (the chain's verifier reads
+        # them all alike).
+        audit = RequestAudit(f"system-{uuid.uuid4().hex}", "SYSTEM", client_hash,
+                             route=WATCH_ROUTE)
+        audit.purpose = "incident detection: repeated authentication failures"
+        audit.problem = "unauthenticated"
+        audit.outcome = {
             "failures": len(recent),
             "window_seconds": self.window.total_seconds(),
             # the public ids of the keys tried (never a secret), to tell guessing from a
             # client with a revoked or expired key
             "presented_key_ids": sorted({tried for _, tried in recent if tried}),
         }
-        return AuditEvent(at=at, body=body, operation=Operation.SECURITY_AUTH_FAILURES.value,
-                          actor_member_state=None, actor_key_id=None, reference_numbers=(),
-                          member_states=(), purge_after=purge_date(at, None))
+        return finish(audit, 401, at)

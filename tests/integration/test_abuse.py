@@ -64,8 +64,10 @@ def test_repeated_authentication_failures_raise_a_security_event(
         report = supervisor.get("/v1/statistics", params={"month": _month()}).json()
     alerts = [event["event"] for event in found["events"]]
     assert len(alerts) == 1  # once per window and address, however many more failures
-    assert alerts[0]["failures"] >= 5 and alerts[0]["client_hash"]
-    assert {"guess0", "guess4"} <= set(alerts[0]["presented_key_ids"])
+    assert alerts[0]["outcome"]["failures"] >= 5 and alerts[0]["client_hash"]
+    assert {"guess0", "guess4"} <= set(alerts[0]["outcome"]["presented_key_ids"])
+    with service.client("EU", "supervisor") as supervisor:  # the chain still verifies
+        assert supervisor.get("/v1/audit/verify").json()["ok"] is True
     counted = {(row["member_state"], row["metric"]): row["count"]
                for row in report["failed_access"]}
     assert counted[("--", "access_unauthenticated")] >= 6
