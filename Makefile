@@ -58,7 +58,10 @@ loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons U
 loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fails on any failed request or 5xx
 	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
 
-.PHONY: help install run test docs docs-serve console-screenshots proto loadtest loadtest-smoke
+audit-deps: $(STAMP) ## known vulnerabilities of the installed dependencies (pip-audit, PyPI advisories)
+	$(BIN)/python .ci/dependency_audit.py
+
+.PHONY: help install run test docs docs-serve console-screenshots proto loadtest loadtest-smoke audit-deps
 
 proto: $(STAMP) ## regenerate the shard and writer protocols' messages from their .proto files
 	$(BIN)/python -m grpc_tools.protoc -Iservice/shard/protocol --python_out=service/shard/protocol --pyi_out=service/shard/protocol service/shard/protocol/shard.proto

@@ -25,16 +25,25 @@ class MatcherConfig:
     face_threshold: float = 0.35
     # A template whose raw L2 norm is below this is unusable (norm encodes capture quality).
     min_quality: float = 0.3
+    # Ceiling of a template's raw norm: quality lives in (0, 1] by convention, so a norm far
+    # beyond it is not a capture (all-1e20 vectors passed as top quality and hit each other).
+    max_norm: float = 10.0
+    # Least spread of a template's values around their mean, relative to its norm (std / rms):
+    # about 1 for any real feature vector, 0 for a constant one, which carries no identity.
+    min_spread: float = 0.1
 
     def __post_init__(self) -> None:
         if self.finger_dim < 1 or self.face_dim < 1:
             raise ValueError("finger_dim and face_dim must be positive")
-        for name in ("finger_threshold", "face_threshold", "min_quality"):
+        for name in ("finger_threshold", "face_threshold", "min_quality", "max_norm",
+                     "min_spread"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} must be finite")
         # A zero vector cannot be normalised, so the floor must exclude it.
         if self.min_quality <= 0:
             raise ValueError("min_quality must be positive")
+        if self.max_norm <= self.min_quality:
+            raise ValueError("max_norm must exceed min_quality")
 
 
 class IndexKind(StrEnum):

@@ -34,6 +34,8 @@ class TemplateProblem(StrEnum):
     WRONG_SHAPE = "wrong_shape"
     NON_FINITE = "non_finite"
     ZERO_VECTOR = "zero_vector"
+    NORM_TOO_LARGE = "norm_too_large"
+    NO_INFORMATION = "no_information"
 
 
 class TemplateError(MatcherError):

@@ -167,10 +167,34 @@ def validate(templates: Templates, config: MatcherConfig) -> None:
     _checked(templates, config)
 
 
+def _plausible(vectors: npt.NDArray[np.float32], row_norms: npt.NDArray[np.float64],
+               positions: Sequence[int | None], config: MatcherConfig) -> None:
+    """Refuse what no capture produces: a norm beyond the ceiling, or values so nearly
+    constant (std / rms below `min_spread`) that the vector says nothing about anyone."""
+    wide = vectors.astype(np.float64)
+    rms = row_norms / np.sqrt(vectors.shape[1])
+    spread = np.divide(wide.std(axis=1), rms, out=np.zeros_like(rms), where=rms > 0)
+    for row, position in enumerate(positions):
+        if row_norms[row] > config.max_norm:
+            raise TemplateError(TemplateProblem.NORM_TOO_LARGE, position=position,
+                                expected=f"a norm of at most {config.max_norm:g}",
+                                actual=f"{row_norms[row]:.3g}")
+        if spread[row] < config.min_spread:
+            raise TemplateError(TemplateProblem.NO_INFORMATION, position=position,
+                                expected=f"values spread at least {config.min_spread:g} of "
+                                         "their rms", actual=f"{spread[row]:.3g}")
+
+
 def assess(templates: Templates, config: MatcherConfig) -> QualityReport:
-    """Split present templates into usable and poor by their raw norm (raises TemplateError)."""
+    """Split present templates into usable and poor by their raw norm (raises TemplateError
+    also for implausible ones: see `_plausible`). Run on every template at the door; stored
+    ones are not re-judged, so a stricter ceiling never stops an old gallery loading."""
     positions, fingers, face = _checked(templates, config)
-    usable = (norms(fingers) >= config.min_quality).tolist()
+    finger_norms = norms(fingers)
+    _plausible(fingers, finger_norms, positions, config)
+    if face is not None:
+        _plausible(face[None, :], norms(face[None, :]), [None], config)
+    usable = (finger_norms >= config.min_quality).tolist()
     face_usable = face is not None and bool(norms(face[None, :])[0] >= config.min_quality)
     return QualityReport(
         usable_fingers=tuple(p for p, ok in zip(positions, usable, strict=True) if ok),

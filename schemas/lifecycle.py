@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from schemas.codes import Category, MemberState
 
@@ -24,7 +24,7 @@ class DatasetUpdate(_Strict):
     left_territory_date: dt.date | None = None
     removal_date: dt.date | None = None
     relocated_to: MemberState | None = None
-    security_flag: bool | None = None
+    security_flag: StrictBool | None = None
 
 
 class MarkReason(StrEnum):
@@ -89,8 +89,19 @@ class StatisticsRow(_Strict):
     count: int
 
 
+class FailedAccessRow(_Strict):
+    """Refused requests of a month: by the caller's Member State ("EU" for EU-level keys,
+    "--" when no key authenticated) and why (access_unauthenticated, access_forbidden,
+    access_rate_limited)."""
+
+    member_state: str
+    metric: str
+    count: int
+
+
 class StatisticsReport(_Strict):
     """Art 12: anonymous counts; no reference numbers."""
 
     month: str
     rows: list[StatisticsRow]
+    failed_access: list[FailedAccessRow] = []

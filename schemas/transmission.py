@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from schemas.codes import AdmissionDecision, Category, HitResult, MemberState, Modality, Sex
 
@@ -14,10 +14,23 @@ Base64Template = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9+/]*={0,2}$", min_length=4, max_length=65_536),
 ]
+#: Member State code, category digit, then the sender's own number.
+REFERENCE_NUMBER_PATTERN = r"^[A-Z]{2}[0-9][A-Z0-9-]{1,27}$"
 ReferenceNumber = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{2}[0-9][A-Z0-9-]{1,27}$", max_length=30)
+    str, StringConstraints(pattern=REFERENCE_NUMBER_PATTERN, max_length=30)
 ]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True,
+                                             pattern=r"\S")]  # not blank, as the spec says
+
+
+def _integer_code(value: object) -> object:
+    """JSON integers only: `true` is not 1 and `"2"` is not 2 (pydantic's lax mode takes both)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer code (not a string or a boolean)")
+    return value
+
+
+StrictCategory = Annotated[Category, BeforeValidator(_integer_code)]
 
 
 class _Strict(BaseModel):
@@ -61,14 +74,14 @@ class TransmissionRequest(_Strict):
     """Body of POST /v1/transmissions. The Member State of origin comes from the caller's key."""
 
     reference_number: ReferenceNumber
-    category: Category
+    category: StrictCategory
     biometrics: Biometrics
     person: Person = Field(default_factory=Person)
     event: Event | None = None
     taken_at: dt.datetime
     operator_user_id: ShortText
-    compare_own_data: bool = False
-    urgent: bool = False
+    compare_own_data: StrictBool = False
+    urgent: StrictBool = False
     admission_decision: AdmissionDecision | None = None
     purpose: ShortText | None = None
     case_number: ShortText | None = None

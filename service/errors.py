@@ -7,6 +7,7 @@
     ├── NotFound                      (404) absent, or not the caller's to see
     ├── DuplicateReferenceNumber      (409) a stored dataset already has the reference number
     ├── PayloadTooLarge               (413) the body exceeds ABIS_MAX_BODY_BYTES
+    ├── RateLimited                   (429) the key made too many requests; see Retry-After
     ├── InvalidInput                  (422) well-formed JSON that breaks a rule
     │   ├── InvalidTemplate           (422) bad base64, dimension, NaN/inf, zero vector, position
     │   ├── RuleViolation             (422) reference number, age, purpose, event, dates
@@ -78,6 +79,12 @@ class PayloadTooLarge(ServiceError):
     templates."""
 
     status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class RateLimited(ServiceError):
+    """Slow down: the key exceeded ABIS_RATE_LIMIT_PER_MINUTE; retry after `retry_after` s."""
+
+    status, slug, title = 429, "rate-limited", "Too many requests"
 
 
 class InvalidInput(ServiceError):

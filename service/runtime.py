@@ -17,14 +17,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.audit.keys import load_audit_keys
+from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
+from service.errors import ConfigurationError
 from service.metrics.registry import BATCH_SIZE
 from service.settings import Settings
 from service.snapshotter import Snapshotter
@@ -32,7 +37,7 @@ from service.store.database import make_engine, make_sessions
 from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
 from service.transmission.gallery_loader import load_or_rebuild
-from service.transmission.stored import template_source
+from service.transmission.stored import require_key_opens_store, template_source
 from service.writer.batch import BatchProcessor
 from service.writer.commands import WorkItem, WorkResult
 from service.writer.gallery import LocalGallery, WriterGallery
@@ -52,6 +57,8 @@ def matcher_config(settings: Settings) -> matcher.MatcherConfig:
         finger_threshold=settings.finger_threshold,
         face_threshold=settings.face_threshold,
         min_quality=settings.min_quality,
+        max_norm=settings.max_template_norm,
+        min_spread=settings.min_template_spread,
     )
 
 
@@ -74,6 +81,15 @@ def _writer_gallery(settings: Settings, sessions: sessionmaker[Session], master:
     from service.shard.remote import RemoteGallery
 
     return RemoteGallery.connect(settings, epoch)
+
+
+def _likely_cause(error: Exception) -> str:
+    if isinstance(error, InvalidUnwrap | InvalidTag):
+        return ("a dataset does not open with the master key: most likely the service was "
+                "started with another master key than the one its store was sealed with")
+    if isinstance(error, SQLAlchemyError):
+        return "the database failed while reading: check that it is reachable and intact"
+    return "see the log for the traceback"
 
 
 def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
@@ -122,6 +138,8 @@ class Runtime:
     audit: AuditTrail | None  # None only in benchmarks that measure the audit's cost
     clock: Clock
     ready: threading.Event = field(default_factory=threading.Event)
+    failure: str | None = None  # why the gallery could not be loaded; the process stops
+    on_failure: Callable[[], None] | None = None  # `abis serve`: stop the server
     lease: WriterLease | None = None
     sweeper: Sweeper | None = None
     snapshotter: Snapshotter | None = None
@@ -135,6 +153,11 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, *, audit: bool = True, clock: Clock | None = None
               ) -> Runtime:
+        if settings.synthetic_deployment and not settings.dev:
+            raise ConfigurationError(
+                "ABIS_SYNTHETIC_DEPLOYMENT=true is refused in production mode: the evaluation "
+                "search reveals scores below the threshold; set it only with ABIS_DEV=true on "
+                "a deployment holding synthetic data")
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         master = load_master_key(settings)
         keys = load_audit_keys(settings)
@@ -150,6 +173,7 @@ class Runtime:
         require_current(engine)
         lease = acquire_writer_lease(engine, wait=settings.writer_wait)
         sessions = make_sessions(engine)
+        require_key_opens_store(sessions, master)
         gallery = _writer_gallery(settings, sessions, master, lease.epoch)
         clock = clock or Clock()
         trail = None
@@ -161,7 +185,10 @@ class Runtime:
             )
             trail.load_head(sessions)
         pipeline: BatchPipeline[WorkItem, WorkResult] = BatchPipeline(
-            BatchProcessor(sessions, gallery, master, trail, clock, epoch=lease.epoch),
+            BatchProcessor(sessions, gallery, master, trail, clock,
+                           AuthFailureWatch(settings.auth_failure_threshold,
+                                            settings.auth_failure_window_seconds),
+                           epoch=lease.epoch),
             max_batch=settings.batch_max,
             name="abis-writer",
             on_batch=BATCH_SIZE.observe,
@@ -209,15 +236,21 @@ class Runtime:
             return
         path = self.settings.effective_snapshot_file
         try:
-            load_or_rebuild(self.sessions, self.master, self.gallery.inner, path,
-                            _progress_log())
-        except Exception:
-            _log.exception("gallery_load_failed")
+            loaded = load_or_rebuild(self.sessions, self.master, self.gallery.inner, path,
+                                     _progress_log())
+        except Exception as error:
+            # Unready for ever helps nobody: stop the process with the cause (`abis serve`
+            # exits non-zero with it), so an orchestrator or operator sees it at once.
+            _log.exception("gallery_load_failed", error_type=type(error).__name__)
+            self.failure = (f"the gallery could not be loaded from the store "
+                            f"({type(error).__name__}); {_likely_cause(error)}")
+            if self.on_failure is not None:
+                self.on_failure()
             return
         if path is not None:
             self.snapshotter = Snapshotter(
                 path, self.gallery.inner, self.master, every=self.settings.snapshot_every,
-                seconds=self.settings.snapshot_seconds,
+                seconds=self.settings.snapshot_seconds, unsaved=loaded.changes,
             )
             self.snapshotter.start()
         self._start_thresholds()  # before ready: the first calibration precedes any search

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
         default=False,
         description="Development mode: generate a DEV master key in the data directory if none.",
     )
+    synthetic_deployment: bool = Field(
+        default=False,
+        description="A deployment holding synthetic data only: enables the accuracy evaluation "
+                    "search (POST /v1/evaluation/search). Needs ABIS_DEV=true: refused at "
+                    "startup in production mode (docs/security.md).",
+    )
     data_dir: Path = Field(
         default=Path("abis-data"),
         description="Data directory: the SQLite file, dev keys and the gallery snapshot.",
@@ -62,6 +68,11 @@ class Settings(BaseSettings):
         default=0.1, gt=0, description="Recalibrate when the gallery changed by this share.")
     calibrate_interval_seconds: float = Field(
         default=600.0, gt=0, description="How often the gallery size is checked.")
+    max_template_norm: float = Field(
+        default=10.0, gt=0, description="Templates with a larger raw norm are refused.")
+    min_template_spread: float = Field(
+        default=0.1, ge=0, lt=1,
+        description="Templates whose values are more nearly constant (std/rms) are refused.")
 
     index: Literal["exact", "fast"] = Field(
         # fast since it agreed with exact on every decision of 1,000 + 1,000 searches at 1M and
@@ -99,6 +110,17 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="Cache authenticated keys this long (0: look up each time)."
     )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0,
+        description="Requests a minute per API key, in bursts of as many; beyond: 429 with "
+                    "Retry-After (0: no limit; docs/security.md).")
+    auth_failure_threshold: int = Field(
+        default=20, ge=0,
+        description="Authentication failures from one client address within "
+                    "ABIS_AUTH_FAILURE_WINDOW_SECONDS that raise a security:auth-failures "
+                    "audit event (0: off).")
+    auth_failure_window_seconds: float = Field(
+        default=300.0, gt=0, description="The window of ABIS_AUTH_FAILURE_THRESHOLD.")
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Larger request bodies get 413 (bulk excepted)."
     )

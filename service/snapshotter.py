@@ -26,8 +26,11 @@ _ERASURE_QUIET_SECONDS = 5.0
 class Snapshotter:
     def __init__(
         self, path: Path, gallery: matcher.Gallery, master: MasterKey, *, every: int,
-        seconds: int, clock: Callable[[], float] = time.monotonic,
+        seconds: int, clock: Callable[[], float] = time.monotonic, unsaved: int = 0,
     ) -> None:
+        """`unsaved`: changes startup made beyond the snapshot on disk (reconciled or rebuilt);
+        they count as pending, so they are saved by the usual rules and at shutdown, and the
+        next start does not reconcile them again."""
         self._clock = clock
         self._path = path
         self._gallery = gallery
@@ -39,6 +42,7 @@ class Snapshotter:
         self._removals_seen = gallery.removals
         self._last_removal = 0.0
         self._dirty_since: float | None = None
+        self._unsaved_at_start = unsaved
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="abis-snapshot", daemon=True)
@@ -56,6 +60,7 @@ class Snapshotter:
             count = write_snapshot(self._path, self._gallery, self._master)
             self._saved_at_mutation, self._saved_at_removal = mutation, removal
             self._dirty_since = None
+            self._unsaved_at_start = 0
             _log.info("gallery_snapshot_written", datasets=count,
                       seconds=round(time.monotonic() - started, 2))
 
@@ -64,12 +69,15 @@ class Snapshotter:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        if self._gallery.mutations != self._saved_at_mutation or not self._path.exists():
+        if self._pending() or not self._path.exists():
             self._safe_save()
+
+    def _pending(self) -> int:
+        return self._gallery.mutations - self._saved_at_mutation + self._unsaved_at_start
 
     def due(self) -> bool:
         """Whether a snapshot should be written now (the thread asks every few seconds)."""
-        pending = self._gallery.mutations - self._saved_at_mutation
+        pending = self._pending()
         if not pending:
             return False
         now = self._clock()

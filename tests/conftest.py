@@ -53,17 +53,30 @@ def data_dir(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return tmp_path_factory.mktemp("data")
 
 
-@pytest.fixture(scope="module")
-def service(database_url: str, data_dir: Path) -> Iterator[RunningService]:
-    """A real server (uvicorn, subprocess) on a free port over a fresh database."""
+def started_service(database_url: str, data_dir: Path, **settings: str
+                    ) -> Iterator[RunningService]:
+    """A real server (uvicorn, subprocess) on a free port, with fresh key files."""
     from service.audit.keys import generate_audit_key_file
     from service.crypto.master_key import generate_key_file
 
     generate_key_file(data_dir / "master.key")
     generate_audit_key_file(data_dir / "audit.key")
-    running = RunningService(service_env(data_dir, database_url), free_port())
+    running = RunningService(service_env(data_dir, database_url, **settings), free_port())
     running.start()
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def service(database_url: str, data_dir: Path) -> Iterator[RunningService]:
+    """A real server in production mode (key files, no dev settings) over a fresh database."""
+    yield from started_service(database_url, data_dir)
+
+
+@pytest.fixture(scope="module")
+def synthetic_service(database_url: str, data_dir: Path) -> Iterator[RunningService]:
+    """A development-mode server of a synthetic deployment (the evaluation search is on)."""
+    yield from started_service(database_url, data_dir, ABIS_DEV="true",
+                               ABIS_SYNTHETIC_DEPLOYMENT="true")

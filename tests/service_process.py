@@ -69,11 +69,14 @@ class RunningService:
         if self.workers:
             env.setdefault("ABIS_WRITER_LISTEN", f"127.0.0.1:{free_port()}")
             command += ["--workers", str(self.workers)]
-        self.process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+        # The log goes to a file: an undrained pipe fills up and blocks the server for good.
+        self.log_path = Path(self.env["ABIS_DATA_DIR"]) / f"serve-{self.port}.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, env=env, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+                stderr = self.log_path.read_text(errors="replace")[-5000:]
                 raise RuntimeError(f"abis serve exited {self.process.returncode}: {stderr}")
             try:
                 ready = httpx.get(f"{self.url}/readyz", timeout=1, verify=self.tls or True)
@@ -95,8 +98,6 @@ class RunningService:
         else:
             self.process.terminate()
         self.process.wait(timeout=30)
-        if self.process.stderr:
-            self.process.stderr.close()
         self.process = None
 
     def descendants(self) -> list[tuple[int, str]]:

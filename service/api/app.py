@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service import console
-from service.api import docs, problems
+from service.api import docs, openapi, problems
 from service.api.middleware import BodyLimit, RequestContext
 from service.api.routes import (
     audit,
@@ -51,6 +51,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
+    openapi.install(app)
     for module in (transmissions, datasets, lifecycle, hits, notifications, statistics, audit,
                    oversight, bulk, health, problem_types, metrics):
         app.include_router(module.router)

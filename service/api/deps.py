@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from schemas.transmission import REFERENCE_NUMBER_PATTERN
 from service.audit.events import RequestAudit
 from service.auth import Caller, authenticate
 from service.auth.cache import KeyCache
-from service.errors import Unauthenticated
+from service.auth.policy import check
+from service.auth.rate_limit import RateLimiter
+from service.errors import RateLimited, Unauthenticated
 from service.metrics.auth import count_failure, count_key_failure
 from service.runtime import Runtime
 from service.store.models import ApiKeyRow
 from service.tls.binding import MISMATCH, Bindings, require_bound_certificate
+
+#: Largest row id or sequence number a path or query may name (the databases' BIGINT).
+ROW_ID_MAX = 2**63 - 1
+
+ReferenceNumberPath = Annotated[str, Path(
+    pattern=REFERENCE_NUMBER_PATTERN, max_length=30,
+    description="Member State code, category digit, number; an officer's own datasets begin "
+                "with its own Member State's code")]
+RowIdPath = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 _bearer = HTTPBearer(auto_error=False, description="An access point's API key")
 
@@ -88,6 +101,10 @@ async def get_caller(
     await _client_certificate(request, runtime, audit, caller)
     if audit is not None:
         audit.caller = caller
+    wait = _rate_limiter(request, runtime).wait(caller.key_id)
+    if wait:
+        raise RateLimited(f"key {caller.key_id} exceeded {runtime.settings.rate_limit_per_minute} "
+                          "requests a minute", retry_after=max(1, math.ceil(wait)))
     return caller
 
 
@@ -108,4 +125,24 @@ async def _client_certificate(request: Request, runtime: Runtime, audit: Request
         raise
 
 
+def _rate_limiter(request: Request, runtime: Runtime) -> RateLimiter:
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(runtime.settings.rate_limit_per_minute)
+        request.app.state.rate_limiter = limiter
+    return limiter
+
+
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+async def authorize(request: Request, caller: CurrentCaller, runtime: RuntimeDep) -> Caller:
+    """The role check of every non-public route, read from `service.auth.policy`."""
+    route = request.scope.get("route")
+    check(request.method, getattr(route, "path", ""), caller,
+          synthetic_deployment=runtime.settings.synthetic_deployment)
+    return caller
+
+
+#: Given to every non-public router: the policy table decides who may call each route.
+AUTHORIZED = Depends(authorize)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 
@@ -10,6 +11,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schemas.transmission import REFERENCE_NUMBER_PATTERN
 from service.api.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, error_body
 from service.audit.events import RequestAudit
 from service.errors import NotReady, PayloadTooLarge, ServiceError
@@ -17,6 +19,9 @@ from service.runtime import Runtime
 from service.writer.commands import RecordOnly
 
 _log = structlog.get_logger("abis.access")
+# Only a well-formed reference number is recorded as a subject of a refused request's event
+# (another path text may be anything, of any length).
+_REFERENCE = re.compile(REFERENCE_NUMBER_PATTERN)
 
 
 class RequestContext:
@@ -52,15 +57,18 @@ class RequestContext:
         status = 500
 
         replacement: bytes | None = None  # set when the audit write failed
+        responded = False
 
         async def send_audited(message: Message) -> None:
-            nonlocal status, replacement
+            nonlocal status, replacement, responded
             if message["type"] == "http.response.start":
+                responded = True
                 status = message["status"]
                 if audit is not None and not audit.written:
                     audit.route = getattr(scope.get("route"), "path", "unmatched")
                     named = scope.get("path_params", {}).get("reference_number")
-                    if isinstance(named, str) and named not in audit.reference_numbers:
+                    if (isinstance(named, str) and _REFERENCE.match(named)
+                            and named not in audit.reference_numbers):
                         audit.reference_numbers.append(named)  # even when refused
                     failed = await _record(runtime, audit, status)
                     if failed is not None:
@@ -77,6 +85,18 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_audited)
+        except Exception as error:
+            # A bug, not a refusal: answer 500 here, inside the audit, rather than let Starlette's
+            # outermost handler answer after us (no audit event) and re-raise (the server then
+            # drops the connection and the client's next request on it fails too).
+            _log.exception("unhandled_error", error_type=type(error).__name__)
+            if responded:
+                raise  # mid-stream: nothing clean is left to send
+            if audit is not None:
+                audit.problem = "internal"
+            body = _internal_body(scope, "an internal error occurred; it has been logged")
+            await send_audited(_problem_start(500, body))
+            await send_audited({"type": "http.response.body", "body": body})
         finally:
             route = scope.get("route")
             _log.info(
@@ -105,10 +125,16 @@ async def _record(runtime: Runtime, audit: RequestAudit, status: int) -> Excepti
 
 
 def _unrecorded(scope: Scope, failed: Exception) -> tuple[int, bytes]:
-    error = failed if isinstance(failed, NotReady) else ServiceError(
-        "the request could not be recorded in the audit log; nothing was done")
-    body = error_body(error, scope["path"]) | {"detail": error.detail}
-    return error.status, orjson.dumps(body)
+    if not isinstance(failed, NotReady):
+        return 500, _internal_body(scope)
+    body = error_body(failed, scope["path"]) | {"detail": failed.detail}
+    return failed.status, orjson.dumps(body)
+
+
+def _internal_body(scope: Scope, detail: str = "the request could not be recorded in the "
+                   "audit log; nothing was done") -> bytes:
+    error = ServiceError(detail)
+    return orjson.dumps(error_body(error, scope["path"]) | {"detail": error.detail})
 
 
 def _problem_start(status: int, body: bytes) -> Message:

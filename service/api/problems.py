@@ -12,9 +12,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import errors
+from service.auth.policy import allowed_methods
 from service.errors import NotReady, ServiceError
 
 PROBLEM_JSON = "application/problem+json"
@@ -30,6 +32,7 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
         errors.NotFound,
         errors.DuplicateReferenceNumber,
         errors.PayloadTooLarge,
+        errors.RateLimited,
         errors.InvalidInput,
         errors.InvalidTemplate,
         errors.RuleViolation,
@@ -91,19 +94,51 @@ def _service_error(request: Request, error: Exception) -> JSONResponse:
         _log.error("service_error", problem=error.slug)
         detail = "an internal error occurred; it has been logged"
         return problem_response(error.status, error.slug, error.title, detail, request)
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    if isinstance(error, NotReady):
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if "retry_after" in error.context:
+        headers["Retry-After"] = str(error.context["retry_after"])
+    elif isinstance(error, NotReady):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return JSONResponse(
         error_body(error, request.url.path), status_code=error.status, media_type=PROBLEM_JSON,
-        headers=headers,
+        headers=headers or None,
     )
+
+
+def _known_names() -> frozenset[str]:
+    """Every field name of the wire models: the only strings a location may echo."""
+    import schemas.audit
+    import schemas.bulk
+    import schemas.dataset
+    import schemas.evaluation
+    import schemas.lifecycle
+    import schemas.transmission
+
+    names = {"body", "query", "path", "header", "cookie", *map(str, range(1, 11))}
+    for module in (schemas.audit, schemas.bulk, schemas.dataset, schemas.evaluation,
+                   schemas.lifecycle, schemas.transmission):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                names.update(value.model_fields)
+    return frozenset(names)
+
+
+_KNOWN = _known_names()
+
+
+def _safe_location(item: Any) -> list[object]:
+    """The error's location with any name the caller made up (an unknown field, a dict key)
+    replaced: a location echoes only names of the schema, never submitted text."""
+    location: list[object] = []
+    for part in item.get("loc", ()):
+        location.append(part if isinstance(part, int) or part in _KNOWN else "<unknown>")
+    return location
 
 
 def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     fields = [
-        {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
+        {"loc": _safe_location(item), "msg": item.get("msg"), "type": item.get("type")}
         for item in error.errors()
     ]
     return problem_response(
@@ -118,7 +153,11 @@ def _validation_error(request: Request, error: Exception) -> JSONResponse:
 
 def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    return problem_response(error.status_code, "http", str(error.detail), None, request)
+    response = problem_response(error.status_code, "http", str(error.detail), None, request)
+    response.headers.update(error.headers or {})
+    if error.status_code == 405:  # every method of the resource, not just the first route's
+        response.headers["Allow"] = ", ".join(allowed_methods(request.url.path))
+    return response
 
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -40,6 +40,7 @@ class Operation(StrEnum):
     CONSOLE_SIGN_OUT = "console:sign-out"
     THRESHOLDS = "matcher:thresholds"  # decision thresholds recalibrated (or computed by CLI)
     OTHER = "http:request"
+    SECURITY_AUTH_FAILURES = "security:auth-failures"  # service.audit.security
 
 
 _OPERATIONS = {
@@ -65,7 +66,9 @@ _OPERATIONS = {
     ("GET", "/v1/system/status"): Operation.SYSTEM_STATUS,
     ("POST", "/v1/bulk/transmissions"): Operation.BULK_LOAD,
     ("POST", "/v1/evaluation/search"): Operation.EVALUATION_SEARCH,
+    ("SYSTEM", "auth-failure-watch"): Operation.SECURITY_AUTH_FAILURES,
 }
+WATCH_ROUTE = "auth-failure-watch"  # service.audit.security
 
 
 def operation_for(method: str, route: str) -> Operation:

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from schemas.codes import EU_LEVEL, Role
+from schemas.codes import EU_LEVEL
 from service.auth import Caller
 from service.errors import Forbidden
-
-
-def require_operator(caller: Caller) -> None:
-    if caller.role is not Role.OPERATOR:
-        raise Forbidden(f"role {caller.role.value} may not use bulk operations; operators only")
 
 
 def caller_for(operator: Caller, member_state: str | None) -> Caller:

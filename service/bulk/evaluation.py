@@ -4,22 +4,29 @@ A transmission reveals only hits at or above the decision threshold (Art 27(4));
 false non-identification and false positive rates needs the scores below it as well. This is
 for operators evaluating the matcher on synthetic galleries: it stores nothing, and compares
 with every stored dataset of every Member State.
+
+It exists only in a synthetic deployment (ABIS_SYNTHETIC_DEPLOYMENT, refused in production
+mode), and even there it reveals no more than the rules let the caller see (docs/security.md):
+a Member State's operator sees its own datasets whatever their score (Art 40) and another
+Member State's only where a transmission would have revealed it, as a hit at or above the
+threshold; only the EU-level operator, who runs the central matcher, sees every candidate.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import matcher
-from schemas.codes import Modality
+from schemas.codes import EU_LEVEL, Modality
 from schemas.evaluation import (
     EvaluationAnswer,
     EvaluationCandidate,
     EvaluationProbeResult,
     EvaluationSearch,
 )
+from service.auth import Caller
 from service.rules.categories import GROUP_ADMITTED, GROUP_REFUSED, RULES
 from service.runtime import Runtime, matcher_config
 from service.store.models import DatasetRow
@@ -33,20 +40,40 @@ EVERY_STORED_GROUP = matcher.Eligibility(
 _NO_THRESHOLD = -4.0
 
 
-def _references(runtime: Runtime, ids: set[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
+def _references(runtime: Runtime, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Each entry's reference number and Member State."""
+    found: dict[int, tuple[str, str]] = {}
     ordered = sorted(ids)
     with runtime.sessions() as session:
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
             rows = session.execute(
-                select(DatasetRow.id, DatasetRow.reference_number).where(DatasetRow.id.in_(chunk))
+                select(DatasetRow.id, DatasetRow.reference_number, DatasetRow.member_state)
+                .where(DatasetRow.id.in_(chunk))
             )
-            found.update({row_id: reference for row_id, reference in rows})
+            found.update({row_id: (reference, state) for row_id, reference, state in rows})
     return found
 
 
-def _search(runtime: Runtime, body: EvaluationSearch) -> EvaluationAnswer:
+def _gallery_size(runtime: Runtime, caller: Caller) -> int:
+    """The gallery a caller may count: all of it at EU level, else its own datasets."""
+    if caller.member_state == EU_LEVEL:
+        return len(runtime.gallery)
+    with runtime.sessions() as session:
+        counted = session.scalar(select(func.count()).select_from(DatasetRow)
+                                 .where(DatasetRow.member_state == caller.member_state))
+    return int(counted or 0)
+
+
+def _visible(caller: Caller, member_state: str, hit: matcher.Hit,
+             config: matcher.MatcherConfig) -> bool:
+    if caller.member_state in (EU_LEVEL, member_state):
+        return True
+    threshold = config.finger_threshold if hit.fingers_compared else config.face_threshold
+    return hit.score >= threshold  # what a transmission would reveal as a hit (Art 27(4))
+
+
+def _search(runtime: Runtime, body: EvaluationSearch, caller: Caller) -> EvaluationAnswer:
     config = matcher_config(runtime.settings)
     probes = []
     for probe in body.probes:
@@ -61,19 +88,20 @@ def _search(runtime: Runtime, body: EvaluationSearch) -> EvaluationAnswer:
     ).outcomes
     references = _references(runtime, {hit.entry_id for o in outcomes for hit in o.hits})
     return EvaluationAnswer(
-        gallery_size=len(runtime.gallery),
+        gallery_size=_gallery_size(runtime, caller),
         results=[
             EvaluationProbeResult(
                 probe_id=probe.probe_id,
                 candidates=[
                     EvaluationCandidate(
-                        reference_number=references[hit.entry_id],
+                        reference_number=references[hit.entry_id][0],
                         score=round(hit.score, 6),
                         modality=Modality(hit.modality.value),
                         fingers_compared=hit.fingers_compared,
                     )
                     for hit in outcome.hits
                     if hit.entry_id in references  # erased since the search
+                    and _visible(caller, references[hit.entry_id][1], hit, config)
                 ],
             )
             for probe, outcome in zip(body.probes, outcomes, strict=True)
@@ -81,5 +109,7 @@ def _search(runtime: Runtime, body: EvaluationSearch) -> EvaluationAnswer:
     )
 
 
-async def evaluation_search(runtime: Runtime, body: EvaluationSearch) -> EvaluationAnswer:
-    return await asyncio.to_thread(_search, runtime, body)
+async def evaluation_search(runtime: Runtime, body: EvaluationSearch, caller: Caller
+                            ) -> EvaluationAnswer:
+    # Only in a synthetic deployment: the access table (service.auth.policy) refuses it else.
+    return await asyncio.to_thread(_search, runtime, body, caller)

@@ -77,7 +77,7 @@ def serve(
             fg=typer.colors.YELLOW,
             err=True,
         )
-    uvicorn.run(
+    server = uvicorn.Server(uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
@@ -85,7 +85,15 @@ def serve(
         server_header=False,
         log_config=None,
         **tls,  # HTTPS (and client certificates) when ABIS_TLS_* are set
-    )
+    ))
+
+    def stop_serving() -> None:  # the gallery failed to load: exit, do not stay unready
+        server.should_exit = True
+
+    runtime.on_failure = stop_serving
+    server.run()
+    if runtime.failure is not None:
+        fail(runtime.failure)
 
 
 @keys_app.command("create")

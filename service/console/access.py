@@ -1,9 +1,9 @@
-"""Who may use the console, and which of its pages: the one place for the console's role rules.
+"""Who may use the console, and which of its pages.
 
-Each page shows what an API route returns, so it admits exactly the roles that route admits;
-the use-case functions the pages call check the same rules again (and scope a national
-supervisor to its Member State), so this table only decides what the menu shows and refuses
-early with a readable page. Fold it into the service's role table when there is one.
+Each page shows what an API route returns, so it admits exactly the roles the service's one
+role table (`service.auth.policy`) gives that route: the page names its route, the table decides.
+The console itself is for oversight roles only (officers and law enforcement work through
+their national systems).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from enum import StrEnum
 
 from schemas.codes import Role
 from service.auth import Caller
+from service.auth.policy import access_for, check
 from service.errors import Forbidden
 
-# Officers and law enforcement work through their national systems, never the console.
 CONSOLE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR})
 
 
@@ -26,14 +26,20 @@ class Page(StrEnum):
     SYSTEM = "system"
 
 
-# page -> (roles, the API route it is a view of)
-PAGES: dict[Page, tuple[frozenset[Role], str]] = {
-    Page.AUDIT: (frozenset({Role.SUPERVISOR}), "GET /v1/audit/events"),
-    Page.INTEGRITY: (frozenset({Role.SUPERVISOR}), "GET /v1/audit/verify"),
-    Page.STATISTICS: (frozenset({Role.SUPERVISOR, Role.ADMIN}), "GET /v1/statistics"),
-    Page.MOVEMENTS: (frozenset({Role.SUPERVISOR, Role.ADMIN}), "GET /v1/statistics/movements"),
-    Page.SYSTEM: (frozenset({Role.ADMIN, Role.OPERATOR}), "GET /v1/system/status"),
+# page -> the API route (method, path) it is a view of
+PAGES: dict[Page, tuple[str, str]] = {
+    Page.AUDIT: ("GET", "/v1/audit/events"),
+    Page.INTEGRITY: ("GET", "/v1/audit/verify"),
+    Page.STATISTICS: ("GET", "/v1/statistics"),
+    Page.MOVEMENTS: ("GET", "/v1/statistics/movements"),
+    Page.SYSTEM: ("GET", "/v1/system/status"),
 }
+
+
+def page_roles(page: Page) -> frozenset[Role]:
+    access = access_for(*PAGES[page])
+    assert access is not None and access.roles is not None, f"{page} names no keyed route"
+    return access.roles
 
 
 def require_console(caller: Caller) -> None:
@@ -42,10 +48,10 @@ def require_console(caller: Caller) -> None:
 
 
 def pages_for(caller: Caller) -> list[Page]:
-    return [page for page, (roles, _) in PAGES.items() if caller.role in roles]
+    return [page for page in PAGES if caller.role in page_roles(page)]
 
 
 def require_page(caller: Caller, page: Page) -> None:
     require_console(caller)
-    if caller.role not in PAGES[page][0]:
-        raise Forbidden(f"the {page.value} page is not for the {caller.role.value} role")
+    method, path = PAGES[page]
+    check(method, path, caller, synthetic_deployment=False)

@@ -131,7 +131,7 @@ def audit_export(request: Request, runtime: RuntimeDep, audit: AuditDep) -> Resp
 
 def _checkpoint(runtime: Runtime, caller: Caller) -> dict[str, Any]:
     with runtime.sessions() as session:
-        checkpoint = latest_checkpoint(session, caller)
+        checkpoint = latest_checkpoint(session)
     age = None if checkpoint is None else runtime.clock.now() - checkpoint.at
     return {"checkpoint": checkpoint, "age": age, "public_key": _public_key(runtime)}
 

@@ -18,4 +18,4 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 def system_page(request: Request, runtime: RuntimeDep, audit: AuditDep) -> Response:
     """Gallery, writer queue, snapshot, sweeps and recent errors (GET /v1/system/status)."""
     return show(request, runtime, audit, Page.SYSTEM, Operation.SYSTEM_STATUS,
-                lambda caller: ("system.html", {"status": system_status(runtime, caller)}))
+                lambda caller: ("system.html", {"status": system_status(runtime)}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 MINIMUM_AGE_YEARS = 6
+MAXIMUM_AGE_YEARS = 120  # older is a typing error (a date of birth in 1800), not a person
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -22,6 +23,10 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 
 def old_enough(birth: dt.date, taken_on: dt.date) -> bool:
     return age_on(birth, taken_on) >= MINIMUM_AGE_YEARS
+
+
+def plausible_age(birth: dt.date, taken_on: dt.date) -> bool:
+    return age_on(birth, taken_on) <= MAXIMUM_AGE_YEARS
 
 
 def retention_until(transmitted_on: dt.date, years: int) -> dt.date:

@@ -22,6 +22,20 @@ class Metric(StrEnum):
     QUALITY_REREQUEST = "quality_rerequest"
     FALSE_HIT = "false_hit"
     SUBJECT_REQUEST = "subject_request"
+    # Failed access (no category: counted with NOT_APPLICABLE, by the caller's Member State,
+    # "EU" or UNKNOWN_CALLER when no key authenticated).
+    UNAUTHENTICATED = "access_unauthenticated"
+    FORBIDDEN = "access_forbidden"
+    RATE_LIMITED = "access_rate_limited"
+
+
+UNKNOWN_CALLER = "--"
+_REFUSALS = {401: Metric.UNAUTHENTICATED, 403: Metric.FORBIDDEN, 429: Metric.RATE_LIMITED}
+
+
+def refusal_metric(status: int) -> Metric | None:
+    """The failed-access statistic a refused request counts in, if any."""
+    return _REFUSALS.get(status)
 
 
 CounterKey = tuple[str, str, int, Metric, int]  # month, Member State, category, metric, matched

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.codes import Category
-from schemas.lifecycle import StatisticsReport, StatisticsRow
+from schemas.lifecycle import FailedAccessRow, StatisticsReport, StatisticsRow
 from service.statistics.counters import NOT_APPLICABLE
 from service.statistics.models import StatisticRow
 
@@ -22,6 +22,7 @@ def monthly(session: Session, month: str) -> StatisticsReport:
             StatisticRow.member_state, StatisticRow.category, StatisticRow.metric,
             StatisticRow.matched_category)
     )
+    counted = list(rows)
     return StatisticsReport(
         month=month,
         rows=[
@@ -33,7 +34,11 @@ def monthly(session: Session, month: str) -> StatisticsReport:
                 else Category(row.matched_category),
                 count=row.count,
             )
-            for row in rows
+            for row in counted if row.category != NOT_APPLICABLE
+        ],
+        failed_access=[  # counted without a category: see service.statistics.counters
+            FailedAccessRow(member_state=row.member_state, metric=row.metric, count=row.count)
+            for row in counted if row.category == NOT_APPLICABLE
         ],
     )
 
@@ -46,4 +51,6 @@ def as_csv(report: StatisticsReport) -> str:
         matched = "" if row.matched_category is None else int(row.matched_category)
         writer.writerow([report.month, row.member_state.value, int(row.category), row.metric,
                          matched, row.count])
+    for failed in report.failed_access:
+        writer.writerow([report.month, failed.member_state, "", failed.metric, "", failed.count])
     return out.getvalue()

@@ -72,6 +72,11 @@ class Reconciled:
     added: int
     marks_fixed: int
 
+    @property
+    def changes(self) -> int:
+        """Gallery changes beyond the snapshot: what the next snapshot must save."""
+        return self.removed + self.added + self.marks_fixed
+
 
 def reconcile(
     sessions: sessionmaker[Session],

@@ -16,7 +16,13 @@ from service.auth import Caller
 from service.crypto import MasterKey, Sealed, seal
 from service.errors import CategoryNotAllowed, InsufficientQuality, RuleViolation
 from service.rules.categories import CategoryRule, rule_for
-from service.rules.dates import is_late, old_enough, retention_until
+from service.rules.dates import (
+    MAXIMUM_AGE_YEARS,
+    is_late,
+    old_enough,
+    plausible_age,
+    retention_until,
+)
 from service.rules.reference import reference_problem
 from service.store.payload import DatasetPayload, encode_payload
 from service.transmission.eligibility import eligibility_for, member_state_index
@@ -79,6 +85,9 @@ def check_rules(
     birth = request.person.date_of_birth
     if rule.needs_birth_date and birth is None:
         raise RuleViolation("person.date_of_birth is needed to check the minimum age (Art 14)")
+    if birth is not None and not plausible_age(birth, taken_at.date()):
+        raise RuleViolation(f"person.date_of_birth is not plausible: over {MAXIMUM_AGE_YEARS} "
+                            "years before the biometrics were taken", field="person.date_of_birth")
     if birth is not None and not old_enough(birth, taken_at.date()):
         raise RuleViolation("biometrics are taken from persons aged 6 or over only (Art 14)")
     return rule

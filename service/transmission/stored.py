@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.crypto import MasterKey, Sealed, open_sealed
+from service.errors import ConfigurationError
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.store.payload import DatasetPayload, decode_payload
@@ -21,6 +24,25 @@ def open_payload(master: MasterKey, row: DatasetRow) -> DatasetPayload:
     sealed = Sealed(row.wrapped_key, row.key_id, row.nonce, row.ciphertext)
     identity = dataset_identity(row.reference_number, row.member_state, row.category)
     return decode_payload(open_sealed(master, identity, sealed))
+
+
+def require_key_opens_store(sessions: sessionmaker[Session], master: MasterKey) -> None:
+    """Stop before serving when the master key cannot open the store: a service started with
+    another key than the one its datasets were sealed with would otherwise fail to load its
+    gallery and stay unready for ever (one dataset is opened; a few ms)."""
+    with sessions() as session:
+        row = session.scalars(select(DatasetRow).order_by(DatasetRow.id).limit(1)).first()
+        if row is None:
+            return
+        try:
+            open_payload(master, row)
+        except (InvalidUnwrap, InvalidTag):
+            raise ConfigurationError(
+                f"the master key (id {master.key_id}) cannot open the stored datasets, sealed "
+                f"with master key id {row.key_id}: the service was most likely started with "
+                "another master key than its store's; check ABIS_MASTER_KEY_FILE / "
+                "ABIS_MASTER_KEY (a rotated key's predecessor must stay configured until "
+                "`abis keys rotate-master` has finished)") from None
 
 
 def open_details(master: MasterKey, row: DatasetRow) -> dict[str, Any]:

@@ -42,9 +42,9 @@ def decode_biometrics(
     for key, text in biometrics.fingers.items():
         position = _POSITIONS.get(key)
         if position is None:
-            raise InvalidTemplate(
-                f"finger position {key!r} is not one of 1..10", template=f"fingers.{key}"
-            )
+            # The key is not echoed: a caller's made-up text never comes back (docs/security.md).
+            raise InvalidTemplate('a key of "fingers" is not a finger position "1".."10"',
+                                  template="fingers")
         fingers[position] = _decode_base64(text, f"fingers.{key}", config.finger_dim)
     face = None
     if biometrics.face is not None:

@@ -21,13 +21,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.audit.events import AuditEvent, finish
+from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.metrics.registry import IDENTIFICATIONS
 from service.rules.categories import category_of_group
-from service.statistics.counters import Tally
+from service.statistics.counters import (
+    NOT_APPLICABLE,
+    UNKNOWN_CALLER,
+    Tally,
+    refusal_metric,
+)
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.transmission.batch_store import (
@@ -105,9 +111,11 @@ class BatchProcessor:
         master: MasterKey,
         trail: AuditTrail | None,
         clock: Clock,
+        auth_failures: AuthFailureWatch | None = None,
         *,
         epoch: int | None = None,
     ) -> None:
+        self._auth_failures = auth_failures
         self._sessions = sessions
         self._gallery = gallery
         self._master = master
@@ -214,6 +222,7 @@ class BatchProcessor:
                 if isinstance(item, RecordOnly):
                     results.append(None)
                     events.append(finish(item.audit, item.status, now))
+                    events += self._refused(item, batch.tally, now)
                     continue
                 assert plan is not None
                 result = plan if isinstance(plan, ServiceError) else self._outcome(plan)
@@ -232,6 +241,20 @@ class BatchProcessor:
                 item.audit.written = True
         self._publish(changes, before, seq)
         return results
+
+    def _refused(self, item: RecordOnly, tally: Tally, at: dt.datetime) -> list[AuditEvent]:
+        """Count a refused request in the failed-access statistics; a security event when an
+        address keeps failing to authenticate."""
+        metric = refusal_metric(item.status)
+        if metric is None:
+            return []
+        caller = item.audit.caller
+        tally.add(at, caller.member_state if caller else UNKNOWN_CALLER, NOT_APPLICABLE, metric)
+        if item.status != 401 or self._auth_failures is None:
+            return []
+        alert = self._auth_failures.failed(item.audit.client_hash, item.audit.presented_key_id,
+                                           at)
+        return [] if alert is None else [alert]
 
     def _plan(
         self, job: PreparedTransmission, batch: _Batch

@@ -15,6 +15,12 @@ from tests.service_process import RunningService, cli
 
 
 @pytest.fixture(scope="module")
+def service(synthetic_service: RunningService) -> RunningService:
+    """Bulk loads and evaluations run on a synthetic deployment."""
+    return synthetic_service
+
+
+@pytest.fixture(scope="module")
 def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("bulk") / "synth"
     generate(SynthOptions(persons=40, seed=11, mated_probes=5, non_mated_probes=5), out)
@@ -103,7 +109,45 @@ def test_bulk_and_evaluation_are_for_operators_only(service: RunningService) -> 
     assert answer.status_code == 403
     answer = httpx.post(f"{service.url}/v1/evaluation/search", json={"probes": []},
                         headers={"Authorization": f"Bearer {officer}"})
-    assert answer.status_code in (403, 422)
+    assert answer.status_code == 403  # the role is checked before the body
+
+
+def _evaluate(service: RunningService, key: str, population: Path) -> dict[str, object]:
+    manifest = read_manifest(population)
+    lines = [line for name in manifest["probes"]
+             for line in read_lines(population / "probes" / name)]
+    body = b'{"limit":20,"probes":[' + b",".join(lines) + b"]}"
+    answer = httpx.post(f"{service.url}/v1/evaluation/search", content=body, timeout=60,
+                        headers={"Authorization": f"Bearer {key}",
+                                 "content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    result: dict[str, object] = answer.json()
+    return result
+
+
+def test_a_member_states_operator_sees_others_only_where_a_hit_would_show_them(
+    service: RunningService, population: Path
+) -> None:
+    load(population, service.url, service.key("EU", "operator"))  # a no-op after the first
+    everything = _evaluate(service, service.key("EU", "operator"), population)
+    candidates = [c for r in everything["results"] for c in r["candidates"]]  # type: ignore
+    states = [c["reference_number"][:2] for c in candidates]
+    own = max(set(states), key=states.count)
+    scoped = _evaluate(service, service.key(own, "operator"), population)
+
+    def threshold(candidate: dict[str, object]) -> float:
+        return 0.5 if candidate["modality"] == "fingerprint" else 0.35
+
+    expected = {r["probe_id"]: [c for c in r["candidates"]  # type: ignore[index]
+                                if c["reference_number"][:2] == own
+                                or c["score"] >= threshold(c)]
+                for r in everything["results"]}  # type: ignore[union-attr]
+    assert {r["probe_id"]: r["candidates"]
+            for r in scoped["results"]} == expected  # type: ignore[union-attr]
+    hidden = [c for c in candidates if c["reference_number"][:2] != own
+              and c["score"] < threshold(c)]
+    assert hidden  # the test shows something: sub-threshold foreign candidates exist
+    assert 0 < scoped["gallery_size"] < everything["gallery_size"]  # type: ignore[operator]
 
 
 def test_evaluation_search_lists_candidates_below_the_threshold(

@@ -226,3 +226,24 @@ def test_snapshot_policy_after_changes_time_and_erasures(tmp_path: Path) -> None
     restored = matcher.Gallery(CONFIG, index=FAST)
     assert load_snapshot(path, master, restored) == 9
     assert 4 not in restored and 5 in restored
+
+
+def test_what_startup_reconciled_is_saved_at_a_clean_shutdown(tmp_path: Path) -> None:
+    """After a crash the store holds datasets the snapshot lacks; startup adds them. A clean
+    shutdown with nothing new must still save them, or every later start adds them again."""
+    from service.snapshotter import Snapshotter
+
+    gallery, _ = _gallery(10)
+    path = tmp_path / "gallery.snapshot"
+    master = _key()
+    Snapshotter(path, gallery, master, every=0, seconds=0).save()  # the snapshot before a crash
+    written = path.stat().st_mtime_ns
+    saver = Snapshotter(path, gallery, master, every=0, seconds=0, unsaved=25)
+    saver.start()
+    saver.stop()  # nothing changed since startup...
+    assert path.stat().st_mtime_ns != written  # ...but what startup reconciled is saved
+    again = Snapshotter(path, gallery, master, every=0, seconds=0)
+    again.start()
+    saved = path.stat().st_mtime_ns
+    again.stop()
+    assert path.stat().st_mtime_ns == saved  # and nothing more next time

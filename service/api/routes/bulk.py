@@ -8,13 +8,12 @@ from starlette.types import Receive, Scope, Send
 
 from schemas.evaluation import EvaluationAnswer, EvaluationSearch
 from schemas.problem import Problem
-from service.api.deps import AuditDep, CurrentCaller, RuntimeDep
-from service.bulk.callers import require_operator
+from service.api.deps import AUTHORIZED, AuditDep, CurrentCaller, RuntimeDep
 from service.bulk.evaluation import evaluation_search
 from service.bulk.ingest import BulkRun
 from service.errors import NotReady
 
-router = APIRouter(tags=["operators"])
+router = APIRouter(tags=["operators"], dependencies=[AUTHORIZED])
 
 NDJSON = "application/x-ndjson"
 _PROBLEMS: dict[int | str, dict[str, object]] = {
@@ -42,7 +41,6 @@ async def post_bulk(
     request: Request, caller: CurrentCaller, runtime: RuntimeDep, audit: AuditDep
 ) -> StreamingResponse:
     """Load many datasets: an NDJSON body of bulk items, each processed as one transmission."""
-    require_operator(caller)
     if not runtime.ready.is_set():
         raise NotReady("the gallery is still loading; retry shortly")
     run = BulkRun(runtime, caller, audit, window=runtime.settings.bulk_window,
@@ -55,7 +53,6 @@ async def post_evaluation_search(
     body: EvaluationSearch, caller: CurrentCaller, runtime: RuntimeDep
 ) -> EvaluationAnswer:
     """Top candidates of each probe whatever their score (operators; synthetic data only)."""
-    require_operator(caller)
     if not runtime.ready.is_set():
         raise NotReady("the gallery is still loading; retry shortly")
-    return await evaluation_search(runtime, body)
+    return await evaluation_search(runtime, body, caller)

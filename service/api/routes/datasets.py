@@ -6,10 +6,10 @@ from fastapi import APIRouter
 
 from schemas.dataset import DatasetView
 from schemas.problem import Problem
-from service.api.deps import AuditDep, CurrentCaller, RuntimeDep
+from service.api.deps import AUTHORIZED, AuditDep, CurrentCaller, ReferenceNumberPath, RuntimeDep
 from service.datasets import read_dataset
 
-router = APIRouter(tags=["datasets"])
+router = APIRouter(tags=["datasets"], dependencies=[AUTHORIZED])
 
 
 @router.get(
@@ -18,7 +18,8 @@ router = APIRouter(tags=["datasets"])
     responses={404: {"model": Problem}, 401: {"model": Problem}},
 )
 def get_dataset(
-    reference_number: str, caller: CurrentCaller, runtime: RuntimeDep, audit: AuditDep
+    reference_number: ReferenceNumberPath, caller: CurrentCaller, runtime: RuntimeDep,
+    audit: AuditDep,
 ) -> DatasetView:
     """Read one of the caller's own Member State's datasets (others answer 404)."""
     if audit is not None:

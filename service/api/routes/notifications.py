@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query
 
 from schemas.lifecycle import NotificationPage, NotificationView
 from schemas.problem import Problem
-from service.api.deps import AuditDep, CurrentCaller, RuntimeDep
+from service.api.deps import AUTHORIZED, AuditDep, CurrentCaller, RowIdPath, RuntimeDep
 from service.lifecycle.notifications import acknowledge, feed
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"],
+                   dependencies=[AUTHORIZED],
                    responses={401: {"model": Problem}, 404: {"model": Problem}})
 
 
@@ -31,7 +32,7 @@ def list_notifications(
 
 
 @router.post("/{notification_id}/ack", response_model=NotificationView)
-def acknowledge_notification(notification_id: int, caller: CurrentCaller, runtime: RuntimeDep
+def acknowledge_notification(notification_id: RowIdPath, caller: CurrentCaller, runtime: RuntimeDep
                              ) -> NotificationView:
     """Acknowledge a notification (idempotent)."""
     with runtime.sessions.begin() as session:

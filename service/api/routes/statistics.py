@@ -8,11 +8,10 @@ from fastapi import APIRouter, Query, Response
 
 from schemas.lifecycle import StatisticsReport
 from schemas.problem import Problem
-from service.api.deps import CurrentCaller, RuntimeDep
-from service.statistics.access import require_statistics_reader
+from service.api.deps import AUTHORIZED, CurrentCaller, RuntimeDep
 from service.statistics.report import as_csv, monthly
 
-router = APIRouter(tags=["statistics"],
+router = APIRouter(tags=["statistics"], dependencies=[AUTHORIZED],
                    responses={401: {"model": Problem}, 403: {"model": Problem}})
 
 
@@ -25,7 +24,6 @@ def statistics(
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StatisticsReport | Response:
     """Anonymous counts per Member State and category for a month (no reference numbers)."""
-    require_statistics_reader(caller)
     with runtime.sessions() as session:
         report = monthly(session, month)
     if format == "csv":

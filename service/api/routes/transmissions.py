@@ -6,10 +6,10 @@ from fastapi import APIRouter, Response
 
 from schemas.problem import Problem
 from schemas.transmission import TransmissionRequest, TransmissionResult
-from service.api.deps import AuditDep, CurrentCaller, RuntimeDep
+from service.api.deps import AUTHORIZED, AuditDep, CurrentCaller, RuntimeDep
 from service.transmission.service import transmit
 
-router = APIRouter(tags=["transmissions"])
+router = APIRouter(tags=["transmissions"], dependencies=[AUTHORIZED])
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}}
