@@ -31,7 +31,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:
     """A fresh, empty database for each test module and backend."""
-    if request.param == "sqlite":
+    yield from fresh_database(request.param, tmp_path_factory)
+
+
+def fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'abis.db'}"
         return
     assert POSTGRES_URL

@@ -7,7 +7,6 @@ otherwise, and after the restart every acknowledged dataset is there)."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import threading
 import time
@@ -21,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from service.audit.models import AuditEventRow
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, fresh_database
 from tests.e2e.test_secondary_movement_scenario import (
     test_apprehended_in_italy_then_applying_in_germany,
     test_unrelated_person_gets_no_hit,
@@ -38,22 +37,7 @@ STATES = ["IT", "DE", "FR", "ES"]
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One backend only (CI time): PostgreSQL, the production store, when the tests have one."""
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'abis.db'}"
-        return
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    name = f"abis_test_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from fresh_database("postgresql" if POSTGRES_URL else "sqlite", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

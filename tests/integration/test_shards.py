@@ -41,26 +41,9 @@ def shard_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def _database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """PostgreSQL when the tests have one (as CI does), else a SQLite file."""
-    from tests.conftest import POSTGRES_URL
+    from tests.conftest import POSTGRES_URL, fresh_database
 
-    if not POSTGRES_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'abis.db'}"
-        return
-    import secrets
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"abis_test_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from fresh_database("postgresql" if POSTGRES_URL else "sqlite", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
