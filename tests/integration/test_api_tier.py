@@ -63,7 +63,9 @@ def service(database_url: str, data_dir: Path) -> Iterator[RunningService]:
 
     generate_key_file(data_dir / "master.key")
     generate_audit_key_file(data_dir / "audit.key")
-    running = RunningService(service_env(data_dir, database_url), free_port(), workers=2)
+    # A synthetic development deployment: the evaluation search (last test) exists only there.
+    env = service_env(data_dir, database_url, ABIS_DEV="true", ABIS_SYNTHETIC_DEPLOYMENT="true")
+    running = RunningService(env, free_port(), workers=2)
     running.start(timeout=180)
     try:
         yield running
