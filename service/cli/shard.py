@@ -56,11 +56,11 @@ def shard(
 
 
 def dev_certs(
-    out: Annotated[Path, typer.Option(help="Directory for ca.pem, shard.*, writer.*")],
+    out: Annotated[Path, typer.Option(help="Directory for ca.pem, shard.*, writer.*, api.*")],
     host: Annotated[list[str] | None, typer.Option(
         help="A name or IP address the shards are reached at (repeatable)")] = None,
 ) -> None:
-    """Make a development CA and certificates for mutual TLS between writer and shards."""
+    """Make a development CA and certificates for mutual TLS between API, writer and shards."""
     from service.shard.tls import make_dev_certificates
 
     for path in make_dev_certificates(out, host or ["127.0.0.1", "localhost"]):

@@ -46,6 +46,12 @@ def writer(
 def _run_api(settings: Settings, workers: int) -> None:
     import uvicorn
 
+    from service.tls.server import uvicorn_tls_options
+
+    try:
+        tls = uvicorn_tls_options(settings)
+    except ServiceError as error:
+        fail(error.detail)
     uvicorn.run(
         "service.api.worker:create_api_worker_app",
         factory=True,
@@ -55,6 +61,7 @@ def _run_api(settings: Settings, workers: int) -> None:
         access_log=False,  # our RequestContext logs without client addresses
         server_header=False,
         log_config=None,
+        **tls,  # HTTPS (and client certificates) when ABIS_TLS_CERT/KEY are set, as `abis serve`
     )
 
 

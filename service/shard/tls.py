@@ -3,8 +3,8 @@
 Outside loopback every writer-shard channel is mutually authenticated: each side presents a
 certificate signed by the CA in ABIS_TLS_CA_FILE and checks the other's (ABIS_TLS_CERT_FILE,
 ABIS_TLS_KEY_FILE). Templates travel on these channels only. On 127.0.0.1 (dev, tests) TLS is
-optional. `abis dev-certs` makes a local CA and one certificate for shards and one for the
-writer (development only: the CA key is not kept).
+optional. `abis dev-certs` makes a local CA and one certificate each for the shards, the
+writer and the API workers (development only: the CA key is not kept).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _write(path: Path, data: bytes, private: bool) -> None:
 
 
 def make_dev_certificates(directory: Path, hosts: list[str], days: int = 30) -> list[Path]:
-    """ca.pem, and shard.pem/shard.key and writer.pem/writer.key signed by it, valid for
+    """ca.pem, and shard.pem/.key, writer.pem/.key and api.pem/.key signed by it, valid for
     `hosts` (DNS names or IP addresses) as server and as client. Returns the files written."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     now = dt.datetime.now(dt.UTC)
@@ -104,7 +104,7 @@ def make_dev_certificates(directory: Path, hosts: list[str], days: int = 30) -> 
             names.append(x509.DNSName(host))
     written = [directory / "ca.pem"]
     _write(written[0], ca.public_bytes(serialization.Encoding.PEM), private=False)
-    for role in ("shard", "writer"):
+    for role in ("shard", "writer", "api"):  # api: the API workers' client certificate
         key = ec.generate_private_key(ec.SECP256R1())
         cert = (x509.CertificateBuilder().subject_name(_name(f"abis {role}"))
                 .issuer_name(ca.subject).public_key(key.public_key())
