@@ -36,10 +36,12 @@ def require_key_opens_store(sessions: sessionmaker[Session], master: MasterKey) 
                                   .limit(1)).first()
         if unknown is not None:
             raise ConfigurationError(
-                f"datasets are wrapped by master key id {unknown}, which is not configured "
-                f"(current {master.key_id}, retired {master.retired_ids or 'none'}): a retired "
-                "key must stay in ABIS_RETIRED_MASTER_KEY_FILES until `abis keys rotate-master` "
-                "reports that no dataset is left wrapped by it")
+                f"stored datasets are wrapped by master key id {unknown}, another master key "
+                f"than those configured (current {master.key_id}, retired "
+                f"{', '.join(master.retired_ids) or 'none'}): check ABIS_MASTER_KEY_FILE / "
+                "ABIS_MASTER_KEY; after a rotation the old key stays in "
+                "ABIS_RETIRED_MASTER_KEY_FILES until `abis keys rotate-master` reports that no "
+                "dataset is left wrapped by it")
         row = session.scalars(select(DatasetRow).order_by(DatasetRow.id).limit(1)).first()
         if row is None:
             return
