@@ -33,8 +33,8 @@ def rotate_master() -> None:
     from service.audit.trail import AuditTrail
     from service.crypto import load_master_key
     from service.lifecycle.retention import system_audit
+    from service.lifecycle.rewrap import rewrap_datasets
     from service.snapshot import snapshot_key_id
-    from service.store.rewrap import rewrap_datasets
 
     settings = Settings()
     sessions = open_sessions(settings)

@@ -22,10 +22,10 @@ from service.audit.keys import (
 from service.crypto import MasterKey, load_master_key, open_sealed, seal
 from service.crypto.master_key import generate_key_file
 from service.errors import ConfigurationError
+from service.lifecycle.rewrap import rewrap_datasets
 from service.settings import Settings
 from service.store.database import make_engine, make_sessions
 from service.store.models import DatasetRow
-from service.store.rewrap import rewrap_datasets
 from service.store.schema import upgrade
 from service.transmission.stored import open_details, require_key_opens_store
 from tests.unit.test_snapshot import _insert, _templates
