@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+import matcher
 from service.audit.keys import (
     generate_audit_key_file,
     keys_from_seed,
@@ -24,11 +25,12 @@ from service.crypto.master_key import generate_key_file
 from service.errors import ConfigurationError
 from service.lifecycle.rewrap import rewrap_datasets
 from service.settings import Settings
+from service.snapshot import SnapshotError, load_snapshot, snapshot_key_id, write_snapshot
 from service.store.database import make_engine, make_sessions
 from service.store.models import DatasetRow
 from service.store.schema import upgrade
 from service.transmission.stored import open_details, require_key_opens_store
-from tests.unit.test_snapshot import _insert, _templates
+from tests.unit.test_snapshot import CONFIG, FAST, _gallery, _insert, _templates
 
 
 def test_a_ring_wraps_with_the_current_key_and_opens_with_the_named_one() -> None:
@@ -143,3 +145,18 @@ def test_audit_keys_trust_the_retired_public_keys(tmp_path: Path) -> None:
         load_audit_keys(Settings(data_dir=tmp_path, audit_key_file=tmp_path / "audit.key",
                                  audit_trusted_public_keys="abc"))
 
+
+
+def test_a_snapshot_sealed_by_a_retired_key_opens_with_the_ring_only(tmp_path: Path) -> None:
+    gallery, _ = _gallery(20)
+    old = MasterKey(os.urandom(32))
+    path = tmp_path / "gallery.snapshot"
+    write_snapshot(path, gallery, old)
+    assert snapshot_key_id(path) == old.key_id
+    ring = MasterKey(os.urandom(32), retired=(old.key,))
+    assert load_snapshot(path, ring, matcher.Gallery(CONFIG, index=FAST)) == 20
+    with pytest.raises(SnapshotError, match="another master key"):  # the key dropped: rebuild
+        load_snapshot(path, MasterKey(ring.key), matcher.Gallery(CONFIG, index=FAST))
+    write_snapshot(path, gallery, ring)  # the service's next snapshot: under the current key
+    assert snapshot_key_id(path) == ring.key_id
+    assert snapshot_key_id(tmp_path / "none") is None
