@@ -40,8 +40,16 @@ class Settings(BaseSettings):
         default=None, description="File holding the master key (base64 of 32 bytes, mode 0600)."
     )
     master_key: str | None = Field(default=None, description="Base64 of 32 bytes (else the file).")
+    retired_master_key_files: str = Field(
+        default="", description="Comma-separated files of earlier master keys, kept only to open "
+        "what they still wrap until `abis keys rotate-master` reports none left.",
+    )
     audit_key_file: Path | None = Field(
         default=None, description="Ed25519 seed (base64) that signs audit checkpoints."
+    )
+    audit_trusted_public_keys: str = Field(
+        default="", description="Comma-separated public keys (hex) of retired audit signing "
+        "keys: the checkpoints they signed still verify after `abis keys rotate-audit`.",
     )
     audit_checkpoint_every: int = Field(default=1000, ge=1, description="Events per checkpoint.")
     audit_checkpoint_seconds: float = Field(
@@ -191,6 +199,11 @@ class Settings(BaseSettings):
     @cached_property
     def effective_master_key_file(self) -> Path:
         return self.master_key_file or self.data_dir / "dev-master.key"
+
+    @cached_property
+    def retired_master_key_paths(self) -> list[Path]:
+        return [Path(part.strip()) for part in self.retired_master_key_files.split(",")
+                if part.strip()]
 
     @cached_property
     def effective_audit_key_file(self) -> Path:

@@ -126,10 +126,10 @@ def read_snapshot(path: Path, master: MasterKey
         (length,) = _LENGTH.unpack(handle.read(_LENGTH.size))
         header_bytes = handle.read(length)
         header = orjson.loads(header_bytes)
-        if header["key_id"] != master.key_id:
+        if header["key_id"] not in master.key_ids:
             raise SnapshotError("snapshot was written under another master key")
         try:
-            data_key = master.unwrap(base64.b64decode(header["wrapped_key"]))
+            data_key = master.unwrap(base64.b64decode(header["wrapped_key"]), header["key_id"])
         except (InvalidUnwrap, ValueError):
             raise SnapshotError("snapshot key does not unwrap") from None
         header_hash = hashlib.sha256(header_bytes).digest()
@@ -159,6 +159,18 @@ def read_snapshot(path: Path, master: MasterKey
         offset += array.nbytes
     seq = header.get("seq")
     return state, None if seq is None else int(seq)
+
+
+def snapshot_key_id(path: Path) -> str | None:
+    """The id of the master key that sealed the snapshot at `path` (None: no snapshot)."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(len(MAGIC)) != MAGIC:
+                return None
+            (length,) = _LENGTH.unpack(handle.read(_LENGTH.size))
+            return str(orjson.loads(handle.read(length))["key_id"])
+    except FileNotFoundError:
+        return None
 
 
 def load_snapshot(path: Path, master: MasterKey, gallery: matcher.Gallery) -> int:

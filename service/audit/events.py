@@ -41,6 +41,8 @@ class Operation(StrEnum):
     THRESHOLDS = "matcher:thresholds"  # decision thresholds recalibrated (or computed by CLI)
     OTHER = "http:request"
     SECURITY_AUTH_FAILURES = "security:auth-failures"  # service.audit.security
+    MASTER_KEY_ROTATION = "keys:rotate-master"  # service.cli.key_rotation
+    AUDIT_KEY_ROTATION = "keys:rotate-audit"  # service.cli.key_rotation
 
 
 _OPERATIONS = {
@@ -67,6 +69,8 @@ _OPERATIONS = {
     ("POST", "/v1/bulk/transmissions"): Operation.BULK_LOAD,
     ("POST", "/v1/evaluation/search"): Operation.EVALUATION_SEARCH,
     ("SYSTEM", "auth-failure-watch"): Operation.SECURITY_AUTH_FAILURES,
+    ("SYSTEM", "master-key-rotation"): Operation.MASTER_KEY_ROTATION,
+    ("SYSTEM", "audit-key-rotation"): Operation.AUDIT_KEY_ROTATION,
 }
 WATCH_ROUTE = "auth-failure-watch"  # service.audit.security
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit.chain import GENESIS, body_hash, checkpoint_message, link_hash
+from service.audit.keys import public_key_hex
 from service.audit.models import AuditCheckpointRow, AuditEventRow
 from service.clock import as_utc
 
@@ -61,12 +62,20 @@ def _event_problem(row: AuditEventRow, expected_seq: int, prev_hash: str) -> str
     return None
 
 
-def verify_chain(session: Session, public_key: Ed25519PublicKey) -> Verification:
-    """Walk every event in order and check every checkpoint against the events."""
+def verify_chain(session: Session, trusted: Iterable[Ed25519PublicKey]) -> Verification:
+    """Walk every event in order and check every checkpoint against the events. A checkpoint
+    must be signed by one of the `trusted` keys (the current and retired audit keys), the one
+    its row names."""
+    by_hex = {public_key_hex(key): key for key in trusted}
     checkpoints = list(session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.seq)))
     at_seq: dict[int, list[AuditCheckpointRow]] = {}
     for checkpoint in checkpoints:
         message = checkpoint_message(checkpoint.seq, checkpoint.hash, as_utc(checkpoint.at))
+        public_key = by_hex.get(checkpoint.public_key)
+        if public_key is None:
+            return Verification(False, 0, 0, 0, checkpoint.seq,
+                                f"checkpoint at event {checkpoint.seq} is signed by a key that "
+                                f"is not trusted ({checkpoint.public_key[:16]}...)")
         try:
             public_key.verify(bytes.fromhex(checkpoint.signature), message)
         except (InvalidSignature, ValueError):

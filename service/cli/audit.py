@@ -6,9 +6,8 @@ import datetime as dt
 from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from service.audit.keys import AuditKeys, load_audit_keys
+from service.audit.keys import AuditKeys, load_audit_keys, public_key_from_hex, public_key_hex
 from service.audit.purge import purge_expired
 from service.audit.verify import verify_chain
 from service.cli.common import fail, open_sessions
@@ -29,21 +28,22 @@ def _keys(settings: Settings) -> AuditKeys:
 @app.command()
 def verify(
     public_key: Annotated[
-        str | None, typer.Option(help="Verify with this Ed25519 public key (hex) instead")
+        list[str] | None, typer.Option(help="Verify with this Ed25519 public key (hex) instead "
+                                            "(repeat it for each trusted key, e.g. retired ones)")
     ] = None,
 ) -> None:
     """Check the hash chain and signed checkpoints; exit 1 naming the first bad event."""
     settings = Settings()
     if public_key:
         try:
-            key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
+            trusted = tuple(public_key_from_hex(text) for text in public_key)
         except ValueError:
             fail("--public-key must be 64 hex digits")
             return
     else:
-        key = _keys(settings).public_key
+        trusted = _keys(settings).trusted_public_keys
     with open_sessions(settings)() as session:
-        result = verify_chain(session, key)
+        result = verify_chain(session, trusted)
     if result.ok:
         typer.echo(f"ok: {result.events_checked} events, "
                    f"{result.checkpoints_checked} signed checkpoints, last event {result.last_seq}")
@@ -69,6 +69,11 @@ def purge(
 
 
 @app.command("public-key")
-def public_key() -> None:
+def public_key(
+    trusted: Annotated[bool, typer.Option(help="Also print the retired keys' public keys")
+                       ] = False,
+) -> None:
     """Print the public key that verifies checkpoint signatures (publish it to supervisors)."""
-    typer.echo(_keys(Settings()).public_key_hex)
+    keys = _keys(Settings())
+    for key in keys.trusted_public_keys if trusted else (keys.public_key,):
+        typer.echo(public_key_hex(key))

@@ -16,6 +16,7 @@ from service.cli import bench as bench_cli
 from service.cli import calibrate as calibrate_cli
 from service.cli import certs as certs_cli
 from service.cli import db as db_cli
+from service.cli import key_rotation as key_rotation_cli
 from service.cli import operators
 from service.cli import shard as shard_cli
 from service.cli import sweep as sweep_cli
@@ -29,6 +30,7 @@ app = typer.Typer(help="abis: Eurodac-style biometric matching (synthetic data o
 keys_app = typer.Typer(help="API keys of access points.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 certs_cli.register(keys_app)
+key_rotation_cli.register(keys_app)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
 app.command()(sweep_cli.sweep)

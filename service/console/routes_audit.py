@@ -152,7 +152,7 @@ def integrity_verify(request: Request, runtime: RuntimeDep, audit: AuditDep) -> 
         assert runtime.audit is not None
         started = dt.datetime.now(dt.UTC)
         with runtime.sessions() as session:
-            result = verify_chain(session, runtime.audit.keys.public_key)
+            result = verify_chain(session, runtime.audit.keys.trusted_public_keys)
         took = (dt.datetime.now(dt.UTC) - started).total_seconds()
         return "integrity.html", context | {"result": result, "took": took}
 

@@ -33,5 +33,5 @@ def seal(master: MasterKey, associated_data: bytes, plaintext: bytes) -> Sealed:
 
 def open_sealed(master: MasterKey, associated_data: bytes, sealed: Sealed) -> bytes:
     """The plaintext; raises `cryptography.exceptions.InvalidTag` when anything was altered."""
-    data_key = master.unwrap(sealed.wrapped_key)
+    data_key = master.unwrap(sealed.wrapped_key, sealed.key_id)
     return AESGCM(data_key).decrypt(sealed.nonce, sealed.ciphertext, associated_data)

@@ -31,6 +31,17 @@ def require_key_opens_store(sessions: sessionmaker[Session], master: MasterKey) 
     another key than the one its datasets were sealed with would otherwise fail to load its
     gallery and stay unready for ever (one dataset is opened; a few ms)."""
     with sessions() as session:
+        unknown = session.scalars(select(DatasetRow.key_id)
+                                  .where(DatasetRow.key_id.not_in(sorted(master.key_ids)))
+                                  .limit(1)).first()
+        if unknown is not None:
+            raise ConfigurationError(
+                f"stored datasets are wrapped by master key id {unknown}, another master key "
+                f"than those configured (current {master.key_id}, retired "
+                f"{', '.join(master.retired_ids) or 'none'}): check ABIS_MASTER_KEY_FILE / "
+                "ABIS_MASTER_KEY; after a rotation the old key stays in "
+                "ABIS_RETIRED_MASTER_KEY_FILES until `abis keys rotate-master` reports that no "
+                "dataset is left wrapped by it")
         row = session.scalars(select(DatasetRow).order_by(DatasetRow.id).limit(1)).first()
         if row is None:
             return
@@ -41,8 +52,7 @@ def require_key_opens_store(sessions: sessionmaker[Session], master: MasterKey) 
                 f"the master key (id {master.key_id}) cannot open the stored datasets, sealed "
                 f"with master key id {row.key_id}: the service was most likely started with "
                 "another master key than its store's; check ABIS_MASTER_KEY_FILE / "
-                "ABIS_MASTER_KEY (a rotated key's predecessor must stay configured until "
-                "`abis keys rotate-master` has finished)") from None
+                "ABIS_MASTER_KEY and ABIS_RETIRED_MASTER_KEY_FILES") from None
 
 
 def open_details(master: MasterKey, row: DatasetRow) -> dict[str, Any]:

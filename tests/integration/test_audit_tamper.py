@@ -82,13 +82,13 @@ def _tamper(sessions: sessionmaker[Session], *statements: str) -> None:
 
 def _verify(sessions: sessionmaker[Session]) -> tuple[bool, int | None, str | None]:
     with sessions() as session:
-        result = verify_chain(session, KEYS.public_key)
+        result = verify_chain(session, [KEYS.public_key])
     return result.ok, result.first_bad_seq, result.problem
 
 
 def test_an_untouched_chain_verifies(chain: sessionmaker[Session]) -> None:
     with chain() as session:
-        result = verify_chain(session, KEYS.public_key)
+        result = verify_chain(session, [KEYS.public_key])
     assert result.ok and result.events_checked == EVENTS and result.checkpoints_checked >= 2
 
 

@@ -68,6 +68,7 @@ def test_a_wrong_master_key_stops_the_service_at_once_naming_the_cause(
     assert done.returncode != 0
     assert time.monotonic() - started < 30  # at once, not unready for ever
     assert "another master key" in done.stderr and "ABIS_MASTER_KEY_FILE" in done.stderr
+    assert "ABIS_RETIRED_MASTER_KEY_FILES" in done.stderr  # a key dropped too early, named
     assert "Traceback" not in done.stderr
 
 

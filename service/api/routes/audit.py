@@ -125,7 +125,7 @@ def verify(caller: CurrentCaller, runtime: RuntimeDep, audit: AuditDep) -> Audit
     public_key = _trail(runtime)
     assert runtime.audit is not None
     with runtime.sessions() as session:
-        result = verify_chain(session, runtime.audit.keys.public_key)
+        result = verify_chain(session, runtime.audit.keys.trusted_public_keys)
     return AuditVerification(
         ok=result.ok,
         events_checked=result.events_checked,
