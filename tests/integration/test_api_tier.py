@@ -75,6 +75,19 @@ def _wait_ready(service: RunningService, timeout: float = 180.0) -> None:
     raise AssertionError("the service did not become ready again")
 
 
+def _read_when_served(client: httpx.Client, path: str, timeout: float = 60.0
+                      ) -> httpx.Response:
+    """The status of a read, once no worker answers 503: /readyz reached one worker, and the
+    other may still be reconnecting to a restarted writer (503 with Retry-After meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = client.get(path)
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            return answer
+        assert answer.headers.get("retry-after")
+        time.sleep(0.2)
+
+
 def test_the_writer_and_two_api_workers_run_behind_one_port(service: RunningService) -> None:
     assert len(_pids(service, "writer")) == 1
     assert len(_pids(service, "api")) == 2
@@ -186,9 +199,10 @@ def _all_there(service: RunningService, acknowledged: dict[str, int]) -> None:
     _wait_ready(service)
     for reference in acknowledged:
         with service.client(reference[:2]) as owner:
-            assert owner.get(f"/v1/datasets/{reference}").status_code == 200, reference
+            assert _read_when_served(owner, f"/v1/datasets/{reference}").status_code == 200, \
+                reference
     with service.client("EU", "supervisor") as edps:
-        assert edps.get("/v1/audit/verify").json()["ok"] is True
+        assert _read_when_served(edps, "/v1/audit/verify").json()["ok"] is True
 
 
 def test_kill_9_of_an_api_worker_loses_nothing_acknowledged(service: RunningService) -> None:
