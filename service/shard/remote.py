@@ -25,7 +25,8 @@ from service.errors import ConfigurationError, GalleryUnavailable, WriterFenced
 from service.settings import Settings
 from service.shard import codec
 from service.shard.protocol import shard_pb2 as pb
-from service.shard.server import CHANNEL_OPTIONS, SERVICE
+from service.shard.rpc_server import CHANNEL_OPTIONS
+from service.shard.server import SERVICE
 from service.shard.tls import channel_credentials, require_tls_off_loopback
 from service.writer.commands import IndexChange
 from service.writer.gallery import Answered, Searched

@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
-from concurrent import futures
 from typing import Any
 
 import grpc
 import structlog
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 import matcher
 from service.shard import codec
 from service.shard.partition import Behind, Partition, StaleEpoch
 from service.shard.protocol import shard_pb2 as pb
+from service.shard.rpc_server import Methods, bound_server, set_serving
 
 _log = structlog.get_logger(__name__)
 SERVICE = "abis.shard.v1.Shard"
-MESSAGE_BYTES = 64 * 1024 * 1024  # a batch of probes or of added datasets, with room
-CHANNEL_OPTIONS = [("grpc.max_send_message_length", MESSAGE_BYTES),
-                   ("grpc.max_receive_message_length", MESSAGE_BYTES)]
 _FOLLOW_SECONDS = 1.0
 
 
@@ -72,16 +67,9 @@ class ShardService:
         return pb.ApplyReply(applied_seq=self.partition.applied,
                              size=len(self.partition.gallery))
 
-    def handler(self) -> Any:
-        def unary(method: Callable[[Any, Any], Any], request: Any, reply: Any) -> Any:
-            return grpc.unary_unary_rpc_method_handler(
-                method, request_deserializer=request.FromString,
-                response_serializer=reply.SerializeToString)
-
-        return grpc.method_handlers_generic_handler(SERVICE, {
-            "Search": unary(self.search, pb.SearchRequest, pb.SearchReply),
-            "Apply": unary(self.apply, pb.ApplyRequest, pb.ApplyReply),
-        })
+    def methods(self) -> Methods:
+        return {"Search": (self.search, pb.SearchRequest, pb.SearchReply),
+                "Apply": (self.apply, pb.ApplyRequest, pb.ApplyReply)}
 
 
 def serve(partition: Partition, listen: str, credentials: Any | None,
@@ -89,16 +77,8 @@ def serve(partition: Partition, listen: str, credentials: Any | None,
     """Serve until SIGTERM/SIGINT (or `stop`); the partition loads once the port is open, so
     the health service answers NOT_SERVING meanwhile."""
     stop = stop or threading.Event()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=CHANNEL_OPTIONS)
-    server.add_generic_rpc_handlers((ShardService(partition).handler(),))
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    if credentials is None:
-        server.add_insecure_port(listen)
-    else:
-        server.add_secure_port(listen, credentials)
+    server, health_servicer = bound_server(SERVICE, ShardService(partition).methods(), listen,
+                                           credentials, threads=8)
     server.start()
     _log.info("shard_listening", listen=listen, partition=partition.partition,
               partitions=partition.partitions, tls=credentials is not None)
@@ -113,8 +93,7 @@ def serve(partition: Partition, listen: str, credentials: Any | None,
             _log.exception("partition_load_failed")
             stop.set()
             return
-        for name in ("", SERVICE):
-            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        set_serving(health_servicer, SERVICE)
         while not stop.wait(_FOLLOW_SECONDS):
             try:
                 partition.follow_once()

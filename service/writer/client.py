@@ -24,7 +24,7 @@ from service.errors import NotReady, ServiceError
 from service.settings import Settings
 from service.shard import codec
 from service.shard.protocol import shard_pb2
-from service.shard.server import CHANNEL_OPTIONS
+from service.shard.rpc_server import CHANNEL_OPTIONS
 from service.shard.tls import channel_credentials, require_tls_off_loopback
 from service.writer import wire
 from service.writer.commands import IndexChange, WorkItem, WorkResult

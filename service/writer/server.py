@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
-from concurrent import futures
 from typing import Any
 
 import grpc
 import structlog
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 import matcher
 from service.errors import NotReady, ServiceError
 from service.runtime import Runtime
 from service.shard import codec
 from service.shard.protocol import shard_pb2
-from service.shard.server import CHANNEL_OPTIONS
+from service.shard.rpc_server import Methods, bound_server, set_serving
 from service.writer import wire
 from service.writer.commands import Transmit
 from service.writer.protocol import writer_pb2 as pb
@@ -79,16 +76,9 @@ class WriterService:
         return shard_pb2.SearchReply(outcomes=[codec.outcome_to_pb(o) for o in outcomes],
                                      size=len(gallery))
 
-    def handler(self) -> Any:
-        def unary(method: Callable[[Any, Any], Any], request: Any, reply: Any) -> Any:
-            return grpc.unary_unary_rpc_method_handler(
-                method, request_deserializer=request.FromString,
-                response_serializer=reply.SerializeToString)
-
-        return grpc.method_handlers_generic_handler(SERVICE, {
-            "Submit": unary(self.submit, pb.WorkRequest, pb.WorkReply),
-            "Search": unary(self.search, shard_pb2.SearchRequest, shard_pb2.SearchReply),
-        })
+    def methods(self) -> Methods:
+        return {"Submit": (self.submit, pb.WorkRequest, pb.WorkReply),
+                "Search": (self.search, shard_pb2.SearchRequest, shard_pb2.SearchReply)}
 
 
 def serve(runtime: Runtime, listen: str, credentials: Any | None,
@@ -96,17 +86,8 @@ def serve(runtime: Runtime, listen: str, credentials: Any | None,
     """Serve until SIGTERM/SIGINT (or `stop`): NOT_SERVING until the gallery is loaded; on the
     way out the queue is finished (every accepted item answered) before the port closes."""
     stop = stop or threading.Event()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=HANDLER_THREADS),
-                         options=CHANNEL_OPTIONS)
-    server.add_generic_rpc_handlers((WriterService(runtime).handler(),))
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", SERVICE):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    if credentials is None:
-        server.add_insecure_port(listen)
-    else:
-        server.add_secure_port(listen, credentials)
+    server, health_servicer = bound_server(SERVICE, WriterService(runtime).methods(), listen,
+                                           credentials, threads=HANDLER_THREADS)
     runtime.start()
     server.start()
     _log.info("writer_listening", listen=listen, tls=credentials is not None)
@@ -118,8 +99,7 @@ def serve(runtime: Runtime, listen: str, credentials: Any | None,
         while not runtime.ready.wait(0.2):
             if stop.is_set():
                 return
-        for name in ("", SERVICE):
-            health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        set_serving(health_servicer, SERVICE)
 
     threading.Thread(target=serving_when_ready, name="abis-writer-ready", daemon=True).start()
     stop.wait()
