@@ -9,7 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from service.cli.common import fail, open_sessions
+from service.cli.common import fail, keys_or_fail, open_sessions
 
 
 def calibrate(
@@ -24,10 +24,6 @@ def calibrate(
     """Print the thresholds that hold TARGET_FPIR at the gallery size (ABIS_FINGER_THRESHOLD,
     ABIS_FACE_THRESHOLD); the service follows its size by itself with ABIS_TARGET_FPIR."""
     from service.audit.events import finish
-    from service.audit.keys import load_audit_keys
-    from service.audit.trail import AuditTrail
-    from service.crypto import load_master_key
-    from service.errors import ServiceError
     from service.evaluation.calibration import CalibrationError
     from service.evaluation.calibration import calibrate as fit
     from service.lifecycle.retention import system_audit
@@ -41,12 +37,7 @@ def calibrate(
         fail("--target-fpir must be between 0 and 1")
     settings = Settings()
     sessions = open_sessions(settings)
-    try:
-        master = load_master_key(settings)
-        trail = AuditTrail(load_audit_keys(settings), checkpoint_every=1,
-                           checkpoint_seconds=settings.audit_checkpoint_seconds)
-    except ServiceError as error:
-        fail(error.detail)
+    master, trail = keys_or_fail(settings)
     gallery = make_gallery(settings, template_source(sessions, master))
     load_or_rebuild(sessions, master, gallery, settings.effective_snapshot_file,
                     lambda done, total: typer.echo(f"gallery {done:,}/{total:,}", err=True))

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.common import fail, open_sessions
+from service.cli.common import fail, keys_or_fail, open_sessions
 from service.errors import ServiceError
 from service.settings import Settings
 
@@ -29,21 +29,13 @@ def rotate_master() -> None:
     """Re-wrap every dataset's data key by the current master key (ABIS_MASTER_KEY_FILE),
     opening them with the retired keys (ABIS_RETIRED_MASTER_KEY_FILES); audited."""
     from service.audit.events import finish
-    from service.audit.keys import load_audit_keys
-    from service.audit.trail import AuditTrail
-    from service.crypto import load_master_key
     from service.lifecycle.retention import system_audit
     from service.lifecycle.rewrap import rewrap_datasets
     from service.snapshot import snapshot_key_id
 
     settings = Settings()
     sessions = open_sessions(settings)
-    try:
-        master = load_master_key(settings)
-        trail = AuditTrail(load_audit_keys(settings), checkpoint_every=1,
-                           checkpoint_seconds=settings.audit_checkpoint_seconds)
-    except ServiceError as error:
-        fail(error.detail)
+    master, trail = keys_or_fail(settings)
     typer.echo(f"current master key {master.key_id}; retired: "
                f"{', '.join(master.retired_ids) or 'none'}", err=True)
     result = rewrap_datasets(

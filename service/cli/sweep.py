@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 
 from service.audit.events import finish
-from service.audit.keys import load_audit_keys
-from service.audit.trail import AuditTrail
-from service.cli.common import fail, open_sessions
+from service.cli.common import audit_trail, fail, open_sessions
 from service.errors import ServiceError
 from service.lifecycle.retention import (
     SWEEP_CHUNK,
@@ -29,8 +27,7 @@ def sweep(
     settings = Settings()
     try:
         day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
-        trail = AuditTrail(load_audit_keys(settings), checkpoint_every=1,
-                           checkpoint_seconds=settings.audit_checkpoint_seconds)
+        trail = audit_trail(settings)
     except ValueError:
         fail("--today must be YYYY-MM-DD")
     except ServiceError as error:
