@@ -24,11 +24,11 @@ def calibrate(
     """Print the thresholds that hold TARGET_FPIR at the gallery size (ABIS_FINGER_THRESHOLD,
     ABIS_FACE_THRESHOLD); the service follows its size by itself with ABIS_TARGET_FPIR."""
     from service.audit.events import finish
-    from service.evaluation.calibration import CalibrationError
-    from service.evaluation.calibration import calibrate as fit
     from service.lifecycle.retention import system_audit
     from service.lifecycle.thresholds import CALIBRATION_ROUTE
     from service.runtime import make_gallery
+    from service.scores.calibration import CalibrationError
+    from service.scores.calibration import calibrate as fit
     from service.settings import Settings
     from service.transmission.gallery_loader import load_or_rebuild
     from service.transmission.stored import template_source

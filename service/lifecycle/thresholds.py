@@ -13,8 +13,8 @@ import structlog
 from sqlalchemy.orm import Session
 
 import matcher
-from service.evaluation.calibration import Calibration, CalibrationError, calibrate
 from service.lifecycle.retention import system_audit
+from service.scores.calibration import Calibration, CalibrationError, calibrate
 from service.writer.commands import Command, CommandDone, WorkResult
 
 CALIBRATION_ROUTE = "threshold-calibration"

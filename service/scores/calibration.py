@@ -4,7 +4,7 @@ FPIR(N, T) = 1 - (1 - FMR(T))^N: at a fixed threshold false positives grow with 
 the threshold must rise with it. FMR(T) is modelled from exact impostor scores of the gallery
 itself: `probes` sampled entries are searched (exactly) against a disjoint sample of
 `reference` entries, and the probit tail of their top-`listed` lists is fitted
-(`service.evaluation.metrics.impostor_tail`); the threshold for a target FPIR at size N is where
+(`service.scores.metrics.impostor_tail`); the threshold for a target FPIR at size N is where
 that model gives FMR = 1 - (1 - FPIR)^(1/N). The face threshold comes from face-only probes the
 same way. A candidate that is a hit at the thresholds in force is taken for the same person
 (the service links such datasets) and left out of the impostor scores.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import matcher
-from service.evaluation.metrics import ImpostorTail, impostor_tail
+from service.scores.metrics import ImpostorTail, impostor_tail
 
 _EVERYONE = matcher.Eligibility(groups=frozenset(range(256)))
 _NO_THRESHOLD = -4.0

@@ -115,7 +115,7 @@ def _abis_click_command(argv: list[str]) -> tuple[Any, list[str]]:
     """The click command `abis <argv>` names, and the arguments left for it."""
     import typer
 
-    from service.cli.main import app
+    from tooling.cli.main import app
 
     command: Any = typer.main.get_command(app)
     words = list(argv)
@@ -171,7 +171,7 @@ def _is_abis_command(argv: list[str]) -> bool:
     """Whether `abis <argv>` names a command of this version (its options aside)."""
     import typer
 
-    from service.cli.main import app
+    from tooling.cli.main import app
 
     command: Any = typer.main.get_command(app)
     for word in argv:

@@ -9,10 +9,10 @@ import numpy as np
 
 import matcher
 from service.audit.events import Operation, finish, operation_for
-from service.bench.population import gallery as synthetic
 from service.lifecycle.thresholds import CALIBRATION_ROUTE, ThresholdFollower
-from service.synth.profiles import profile_model
 from service.writer.commands import Command, WorkResult
+from tooling.bench.population import gallery as synthetic
+from tooling.synth.profiles import profile_model
 
 
 def _gallery(size: int, start: int = 0) -> list[tuple[int, matcher.Templates, matcher.EntryMeta]]:

@@ -1,6 +1,6 @@
 """Synthetic galleries and probes for the benchmark, generated in vectorised chunks.
 
-The capture model is the one of `service.synth.captures.CaptureModel` (per-encounter
+The capture model is the one of `tooling.synth.captures.CaptureModel` (per-encounter
 difficulty, noisy and partly missing fingers, amputations, encounters without fingers or face),
 applied to whole chunks of persons at once: generating a million persons one at a time through
 the per-person streams of `abis synth` would take longer than the benchmark itself.
@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 import matcher
-from service.synth.captures import CaptureModel, Captures, capture_arrays, identities, subspaces
+from tooling.synth.captures import CaptureModel, Captures, capture_arrays, identities, subspaces
 
 _CHUNK = 8192
 

@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 import matcher
-from service.bench.population import gallery, non_mated
-from service.synth.profiles import profile_model
+from tooling.bench.population import gallery, non_mated
+from tooling.synth.profiles import profile_model
 
 ALL = matcher.Eligibility(groups=frozenset(range(6)))
 Progress = Callable[[str], None]
@@ -38,7 +38,7 @@ class BenchOptions:
     seed: int = 7
     fast: Sequence[matcher.FastIndexParams] = (matcher.FastIndexParams(),)
     config: matcher.MatcherConfig = field(default_factory=matcher.MatcherConfig)
-    profile: str = "hard"  # synthetic profile (service.synth.profiles)
+    profile: str = "hard"  # synthetic profile (tooling.synth.profiles)
     target_fpir: float | None = None  # decide at thresholds calibrated for this FPIR
 
 
@@ -224,7 +224,7 @@ def run_size(size: int, options: BenchOptions, progress: Progress) -> dict[str, 
     rss_built = rss_bytes()
     calibrated = None
     if options.target_fpir is not None:
-        from service.evaluation.calibration import calibrate
+        from service.scores.calibration import calibrate
 
         progress(f"size {size:,}: calibrating thresholds for FPIR {options.target_fpir:g}")
         calibration = calibrate(exact, options.target_fpir, exclude_hits=False,

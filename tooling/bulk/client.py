@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
-from service.synth.dataset import read_lines, read_manifest
+from tooling.synth.dataset import read_lines, read_manifest
 
 NDJSON = "application/x-ndjson"
 

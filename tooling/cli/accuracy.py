@@ -62,12 +62,12 @@ def accuracy(
 ) -> None:
     """Measure FNIR/FPIR of a synthetic profile with 95% intervals, exact search, in process."""
     import matcher
-    from service.evaluation.study import run_study
-    from service.evaluation.study_plots import study_plots
-    from service.evaluation.study_report import fit_tail, modality_scores, study_figures
     from service.runtime import matcher_config
     from service.settings import Settings
-    from service.synth.profiles import profile_model
+    from tooling.evaluation.study import run_study
+    from tooling.evaluation.study_plots import study_plots
+    from tooling.evaluation.study_report import fit_tail, modality_scores, study_figures
+    from tooling.synth.profiles import profile_model
 
     settings = Settings()
     config = matcher_config(settings)
@@ -81,8 +81,8 @@ def accuracy(
                      listed=listed, seed=seed, progress=lambda m: typer.echo(m, err=True))
     figures = study_figures(data, seed=seed)
     if target_fpir is not None and data.gallery is not None:
-        from service.evaluation.calibration import CalibrationError, calibrate
-        from service.evaluation.study_report import calibration_check
+        from service.scores.calibration import CalibrationError, calibrate
+        from tooling.evaluation.study_report import calibration_check
 
         try:
             calibration = calibrate(data.gallery, target_fpir, seed=seed, exclude_hits=False)

@@ -33,9 +33,9 @@ def bench(
 ) -> None:
     """Build galleries of the given sizes from synthetic data and print throughput, latency,
     memory and agreement with exact search of the fast index, exact FAISS and usearch."""
-    from service.bench.run import BenchOptions, run_size, table
     from service.cli.common import fail
-    from service.synth.profiles import PROFILES
+    from tooling.bench.run import BenchOptions, run_size, table
+    from tooling.synth.profiles import PROFILES
 
     if profile not in PROFILES:
         fail(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")

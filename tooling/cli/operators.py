@@ -53,8 +53,8 @@ def synth(
 ) -> None:
     """Generate a synthetic population with journeys, encounters, probes and ground truth."""
     from service.settings import Settings
-    from service.synth.dataset import SynthOptions, generate
-    from service.synth.profiles import profile_model
+    from tooling.synth.dataset import SynthOptions, generate
+    from tooling.synth.profiles import profile_model
 
     settings = Settings()
     try:
@@ -103,8 +103,8 @@ def load(
     """Load a synthetic dataset through the bulk endpoint; rerun to resume after interruption."""
     import orjson
 
-    from service.bulk.client import LoadFailed, total_items
-    from service.bulk.client import load as run_load
+    from tooling.bulk.client import LoadFailed, total_items
+    from tooling.bulk.client import load as run_load
 
     try:
         total = total_items(directory)
@@ -142,10 +142,10 @@ def evaluate(
         help="The service's decision threshold (default ABIS_FINGER_THRESHOLD)")] = None,
 ) -> None:
     """Search mated and non-mated probes; write metrics, a DET curve, histograms and a report."""
-    from service.evaluation.gather import EvaluationFailed, gather
-    from service.evaluation.report import write_report
     from service.settings import Settings
-    from service.synth.dataset import read_manifest
+    from tooling.evaluation.gather import EvaluationFailed, gather
+    from tooling.evaluation.report import write_report
+    from tooling.synth.dataset import read_manifest
 
     try:
         counts = read_manifest(directory)["counts"]
@@ -158,7 +158,7 @@ def evaluate(
 
     settings = Settings()
     if in_process:
-        from service.evaluation.local import gather_locally
+        from tooling.evaluation.local import gather_locally
 
         with _bar() as bar:
             task = bar.add_task("datasets, then searches", total=counts["encounters"] + total)

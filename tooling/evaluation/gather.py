@@ -14,8 +14,8 @@ import orjson
 import matcher
 from schemas.codes import Modality
 from schemas.evaluation import EvaluationAnswer
-from service.evaluation.metrics import MatedSearch
-from service.synth.dataset import read_lines, read_manifest, read_records
+from service.scores.metrics import MatedSearch
+from tooling.synth.dataset import read_lines, read_manifest, read_records
 
 # The default request body limit is 256 KiB; a probe is about 10 KiB.
 _BATCH_BYTES = 200_000
@@ -41,7 +41,7 @@ def _batches(directory: Path, names: list[str], config: matcher.MatcherConfig,
              refused: set[str]) -> Iterator[list[bytes]]:
     """Batches of probe lines; probes the quality gate would refuse go to `refused` instead
     (the service refuses a batch holding one: each is a failure to acquire)."""
-    from service.evaluation.local import usable_templates
+    from tooling.evaluation.local import usable_templates
 
     batch: list[bytes] = []
     size = 0

@@ -18,10 +18,10 @@ from schemas.codes import AdmissionDecision, Category, MemberState
 from schemas.transmission import Biometrics
 from service.bulk.evaluation import EVERY_STORED_GROUP
 from service.errors import InvalidInput
-from service.evaluation.gather import Gathered, join_truth
 from service.rules.categories import rule_for
-from service.synth.dataset import read_lines, read_manifest
 from service.transmission.templates import decode_biometrics, to_templates
+from tooling.evaluation.gather import Gathered, join_truth
+from tooling.synth.dataset import read_lines, read_manifest
 
 _STATE = {code.value: index for index, code in enumerate(MemberState)}
 _SEARCH_BATCH = 64

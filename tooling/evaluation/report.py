@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from service.evaluation.gather import Gathered
-from service.evaluation.metrics import (
+from service.scores.metrics import (
     det_curve,
     fnir,
     fpir,
@@ -20,6 +19,7 @@ from service.evaluation.metrics import (
     threshold_for_fpir,
     top_scores,
 )
+from tooling.evaluation.gather import Gathered
 
 FPIR_TARGETS = (1e-2, 1e-3, 1e-4)
 GALLERY_SIZES = (10_000, 100_000, 1_000_000, 10_000_000)

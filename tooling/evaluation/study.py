@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 import matcher
-from service.bench.population import gallery as population_gallery
-from service.bench.population import non_mated as population_non_mated
-from service.synth.captures import CaptureModel
+from tooling.bench.population import gallery as population_gallery
+from tooling.bench.population import non_mated as population_non_mated
+from tooling.synth.captures import CaptureModel
 
 EVERYONE = matcher.Eligibility(groups=frozenset(range(6)))
 # Candidates below these scores are not listed: far below any operating threshold (3.4
@@ -68,7 +68,7 @@ class StudyData:
 
 
 def usable(templates: matcher.Templates, config: matcher.MatcherConfig) -> bool:
-    """What the quality gate lets in (as `service.evaluation.local.usable_templates`)."""
+    """What the quality gate lets in (as `tooling.evaluation.local.usable_templates`)."""
     report = matcher.assess(templates, config)
     return not ((templates.fingers and not report.usable_fingers) or not report.searchable)
 

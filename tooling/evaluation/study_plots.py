@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from service.evaluation.metrics import ImpostorTail
-from service.evaluation.study_report import modelled_fpir
+from service.scores.metrics import ImpostorTail
+from tooling.evaluation.study_report import modelled_fpir
 
 
 @dataclass(frozen=True, slots=True)

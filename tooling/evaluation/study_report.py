@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from service.evaluation.intervals import bootstrap, wilson
-from service.evaluation.metrics import ImpostorTail, impostor_tail, threshold_for_fpir
-from service.evaluation.study import (
+from service.scores.metrics import ImpostorTail, impostor_tail, threshold_for_fpir
+from tooling.evaluation.intervals import bootstrap, wilson
+from tooling.evaluation.study import (
     FACE_FLOOR,
     FINGER_FLOOR,
     Searches,

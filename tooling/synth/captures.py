@@ -19,7 +19,7 @@ correlated across their fingers and heavy-tailed. `shared_weight` > 0 adds to ev
 finger vector a component in a `shared_dim`-dimensional subspace, correlated across the
 person's fingers (`finger_correlation`) and scaled by a log-normal per-person strength
 (spread `shared_tail`): a scale mixture, hence heavy tails. The named profiles calibrated
-against published figures are in `service.synth.profiles`.
+against published figures are in `tooling.synth.profiles`.
 
 Persons are generated in vectorised chunks (`identities`, `capture_arrays`); `identity` and
 `capture` are the one-person views that `abis synth` streams.

@@ -31,10 +31,10 @@ import numpy as np
 import orjson
 
 from schemas.codes import Category
-from service.synth.captures import Capture, CaptureModel, Identity, capture, identity, subspaces
-from service.synth.journey import Step, journey
-from service.synth.names import NATIONALITIES, Nationality
-from service.synth.person import encode_biometrics
+from tooling.synth.captures import Capture, CaptureModel, Identity, capture, identity, subspaces
+from tooling.synth.journey import Step, journey
+from tooling.synth.names import NATIONALITIES, Nationality
+from tooling.synth.person import encode_biometrics
 
 FORMAT = "abis-synth/1"
 DEFAULT_END = dt.date(2026, 11, 1)

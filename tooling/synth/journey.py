@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from schemas.codes import AdmissionDecision, Category
-from service.synth.names import Entry, Nationality
+from tooling.synth.names import Entry, Nationality
 
 DESTINATIONS: tuple[tuple[str, float], ...] = (
     ("DE", 0.3), ("FR", 0.15), ("ES", 0.06), ("IT", 0.06), ("AT", 0.06), ("NL", 0.06),

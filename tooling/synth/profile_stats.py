@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from service.synth.captures import CaptureModel, Captures, capture_arrays, identities, subspaces
+from tooling.synth.captures import CaptureModel, Captures, capture_arrays, identities, subspaces
 
 MIN_QUALITY = 0.3  # the service's default quality floor
 Floats = npt.NDArray[np.float64]

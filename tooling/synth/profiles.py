@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from service.synth.captures import CaptureModel
+from tooling.synth.captures import CaptureModel
 
 _TENPRINT = CaptureModel(finger_noise=0.57, difficulty_spread=0.5, finger_missing=0.02,
                          amputation=0.01, no_fingers=0.005, no_face=0.01, failed_session=0.002,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from schemas.codes import Category
-from service.synth.person import SyntheticPerson, encode_biometrics
+from tooling.synth.person import SyntheticPerson, encode_biometrics
 
 _FAMILY = ["Haddad", "Nasser", "Rahimi", "Okafor", "Tesfaye", "Diallo", "Karimi", "Mansour"]
 _GIVEN = ["Amal", "Yusuf", "Leila", "Samir", "Nadia", "Omar", "Hana", "Tariq"]
