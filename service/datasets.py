@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.dataset import DatasetView
 from schemas.transmission import Event, Person
 from service.auth import Caller
 from service.clock import as_utc
+from service.crypto import MasterKey
 from service.errors import NotFound
-from service.runtime import Runtime
 from service.store.models import DatasetRow
 from service.transmission.stored import open_payload
 
 
-def read_dataset(runtime: Runtime, reference_number: str, caller: Caller) -> DatasetView:
+def read_dataset(sessions: sessionmaker[Session], master: MasterKey, reference_number: str,
+                 caller: Caller) -> DatasetView:
     """Another Member State's dataset answers as a missing one does: existence must not leak."""
-    with runtime.sessions() as session:
+    with sessions() as session:
         row = session.scalar(
             select(DatasetRow).where(DatasetRow.reference_number == reference_number)
         )
         if row is None or row.member_state != caller.member_state:
             raise NotFound(f"no dataset {reference_number} of {caller.member_state}")
-        payload = open_payload(runtime.master, row)
+        payload = open_payload(master, row)
     details = payload.details
     return DatasetView(
         reference_number=row.reference_number,

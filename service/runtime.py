@@ -12,9 +12,8 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import structlog
 from cryptography.exceptions import InvalidTag
@@ -23,13 +22,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import matcher
 from service.audit.keys import load_audit_keys
 from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
 from service.errors import ConfigurationError
+from service.gallery.config import make_gallery, matcher_config
 from service.metrics.registry import BATCH_SIZE
 from service.settings import Settings
 from service.snapshotter import Snapshotter
@@ -42,6 +41,7 @@ from service.writer.batch import BatchProcessor
 from service.writer.commands import WorkItem, WorkResult
 from service.writer.gallery import LocalGallery, WriterGallery
 from service.writer.pipeline import BatchPipeline
+from service.writer.queue import WorkQueue
 
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
@@ -49,29 +49,8 @@ if TYPE_CHECKING:
 
 _log = structlog.get_logger(__name__)
 
-
-def matcher_config(settings: Settings) -> matcher.MatcherConfig:
-    return matcher.MatcherConfig(
-        finger_dim=settings.finger_dim,
-        face_dim=settings.face_dim,
-        finger_threshold=settings.finger_threshold,
-        face_threshold=settings.face_threshold,
-        min_quality=settings.min_quality,
-        max_norm=settings.max_template_norm,
-        min_spread=settings.min_template_spread,
-    )
-
-
-def make_gallery(settings: Settings, source: matcher.TemplateSource | None = None
-                 ) -> matcher.Gallery:
-    return matcher.Gallery(
-        matcher_config(settings),
-        index=settings.index,
-        fast=matcher.FastIndexParams(
-            subvector_dim=settings.fast_subvector_dim, candidates=settings.fast_candidates
-        ),
-        source=source,
-    )
+# Re-exported: older importers (shard, benchmarks, tests) find them here.
+__all__ = ["Runtime", "WorkQueue", "make_gallery", "matcher_config"]
 
 
 def _writer_gallery(settings: Settings, sessions: sessionmaker[Session], master: MasterKey,
@@ -103,28 +82,6 @@ def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
             _log.info("gallery_load_progress", done=done, total=total)
 
     return report
-
-
-class WorkQueue(Protocol):
-    """The writer's queue: in this process (BatchPipeline) or remote (RemoteWriter)."""
-
-    def start(self) -> None: ...
-
-    def stop(self, timeout: float = 30.0) -> None: ...
-
-    def submit(self, item: WorkItem, *, urgent: bool = False) -> Future[WorkResult]: ...
-
-    @property
-    def depth(self) -> int:
-        """Items waiting (in process: queued for the writer; remote: awaited from it)."""
-        ...
-
-    @property
-    def batches(self) -> int | None:
-        """Batches committed by this process's writer (None where the writer is remote)."""
-        ...
-
-    def waiting(self) -> dict[str, int]: ...
 
 
 @dataclass

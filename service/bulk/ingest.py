@@ -23,8 +23,7 @@ from service.audit.events import RequestAudit
 from service.auth import Caller
 from service.bulk.callers import caller_for
 from service.errors import DuplicateReferenceNumber, InvalidInput, ServiceError
-from service.runtime import Runtime
-from service.transmission.service import transmit
+from service.transmission.service import Transmitting, transmit
 from service.writer.commands import RecordOnly
 
 _log = structlog.get_logger(__name__)
@@ -78,7 +77,7 @@ def _schema_problem(error: ValidationError) -> InvalidInput:
 class BulkRun:
     """One bulk request: items in, result lines out."""
 
-    def __init__(self, runtime: Runtime, operator: Caller, request_audit: RequestAudit | None,
+    def __init__(self, runtime: Transmitting, operator: Caller, request_audit: RequestAudit | None,
                  *, window: int, line_limit: int) -> None:
         self._runtime = runtime
         self._operator = operator

@@ -25,7 +25,7 @@ def get_dataset(
     if audit is not None:
         audit.purpose = "read own dataset (Art 40)"
         audit.concern(reference_number, caller.member_state, None)
-    view = read_dataset(runtime, reference_number, caller)
+    view = read_dataset(runtime.sessions, runtime.master, reference_number, caller)
     if audit is not None:
         audit.concern(reference_number, caller.member_state, view.retention_until)
     return view
