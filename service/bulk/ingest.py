@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from schemas.bulk import BulkItem, BulkItemResult, BulkProblem, BulkStatus, BulkSummary
 from schemas.codes import HitResult
 from service.api.problems import error_body
-from service.audit.events import RequestAudit
+from service.audit.events import Operation, RequestAudit
 from service.auth import Caller
 from service.bulk.callers import caller_for
 from service.errors import DuplicateReferenceNumber, InvalidInput, ServiceError
@@ -93,7 +93,7 @@ class BulkRun:
         if parent is None:
             return None
         return RequestAudit(f"{parent.request_id}:{line}", "POST", parent.client_hash,
-                            route=ROUTE, caller=caller)
+                            route=ROUTE, caller=caller, operation=Operation.BULK_LOAD)
 
     async def _record_refusal(self, audit: RequestAudit | None, error: ServiceError) -> None:
         if audit is None or audit.written:

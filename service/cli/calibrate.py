@@ -23,7 +23,7 @@ def calibrate(
 ) -> None:
     """Print the thresholds that hold TARGET_FPIR at the gallery size (ABIS_FINGER_THRESHOLD,
     ABIS_FACE_THRESHOLD); the service follows its size by itself with ABIS_TARGET_FPIR."""
-    from service.audit.events import finish
+    from service.audit.events import Operation, finish
     from service.lifecycle.retention import system_audit
     from service.lifecycle.thresholds import CALIBRATION_ROUTE
     from service.runtime import make_gallery
@@ -46,7 +46,7 @@ def calibrate(
     except CalibrationError as error:
         fail(str(error))
     audit = system_audit(CALIBRATION_ROUTE, "operator calibration (abis calibrate): computed, "
-                                            "not applied")
+                                            "not applied", operation=Operation.THRESHOLDS)
     audit.outcome = {"computed": found.as_dict()}
     now = dt.datetime.now(dt.UTC)
     trail.load_head(sessions)
