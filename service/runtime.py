@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.audit.keys import load_audit_keys
@@ -27,16 +23,16 @@ from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
+from service.datasets.sealed import require_key_opens_store
 from service.errors import ConfigurationError
-from service.gallery.config import make_gallery, matcher_config
+from service.gallery.snapshotter import Snapshotter
+from service.gallery.startup import GalleryLoadFailed, start_gallery, store_gallery
+from service.matcher_settings import make_gallery, matcher_config
 from service.metrics.registry import BATCH_SIZE
 from service.settings import Settings
-from service.snapshotter import Snapshotter
 from service.store.database import make_engine, make_sessions
 from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
-from service.transmission.gallery_loader import load_or_rebuild
-from service.transmission.stored import require_key_opens_store, template_source
 from service.writer.batch import BatchProcessor
 from service.writer.commands import WorkItem, WorkResult
 from service.writer.gallery import LocalGallery, WriterGallery
@@ -56,32 +52,10 @@ __all__ = ["Runtime", "WorkQueue", "make_gallery", "matcher_config"]
 def _writer_gallery(settings: Settings, sessions: sessionmaker[Session], master: MasterKey,
                     epoch: int) -> WriterGallery:
     if not settings.shards:
-        return LocalGallery(make_gallery(settings, template_source(sessions, master)))
+        return LocalGallery(store_gallery(settings, sessions, master))
     from service.shard.remote import RemoteGallery
 
     return RemoteGallery.connect(settings, epoch)
-
-
-def _likely_cause(error: Exception) -> str:
-    if isinstance(error, InvalidUnwrap | InvalidTag):
-        return ("a dataset does not open with the master key: most likely the service was "
-                "started with another master key than the one its store was sealed with")
-    if isinstance(error, SQLAlchemyError):
-        return "the database failed while reading: check that it is reachable and intact"
-    return "see the log for the traceback"
-
-
-def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
-    """Log a long gallery load's progress every few seconds (never per dataset)."""
-    last = [time.monotonic()]
-
-    def report(done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= every_seconds or done == total:
-            last[0] = now
-            _log.info("gallery_load_progress", done=done, total=total)
-
-    return report
 
 
 @dataclass
@@ -191,25 +165,17 @@ class Runtime:
             self.ready.set()
             self._start_sweeper()
             return
-        path = self.settings.effective_snapshot_file
         try:
-            loaded = load_or_rebuild(self.sessions, self.master, self.gallery.inner, path,
-                                     _progress_log())
-        except Exception as error:
+            started = start_gallery(self.settings, self.sessions, self.master,
+                                    self.gallery.inner)
+        except GalleryLoadFailed as error:
             # Unready for ever helps nobody: stop the process with the cause (`abis serve`
             # exits non-zero with it), so an orchestrator or operator sees it at once.
-            _log.exception("gallery_load_failed", error_type=type(error).__name__)
-            self.failure = (f"the gallery could not be loaded from the store "
-                            f"({type(error).__name__}); {_likely_cause(error)}")
+            self.failure = str(error)
             if self.on_failure is not None:
                 self.on_failure()
             return
-        if path is not None:
-            self.snapshotter = Snapshotter(
-                path, self.gallery.inner, self.master, every=self.settings.snapshot_every,
-                seconds=self.settings.snapshot_seconds, unsaved=loaded.changes,
-            )
-            self.snapshotter.start()
+        self.snapshotter = started.snapshotter
         self._start_thresholds()  # before ready: the first calibration precedes any search
         self.ready.set()
         self._start_sweeper()

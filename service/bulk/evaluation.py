@@ -29,7 +29,7 @@ from schemas.evaluation import (
     EvaluationSearch,
 )
 from service.auth import Caller
-from service.gallery.config import matcher_config
+from service.matcher_settings import matcher_config
 from service.rules.categories import GROUP_ADMITTED, GROUP_REFUSED, RULES
 from service.settings import Settings
 from service.store.models import DatasetRow

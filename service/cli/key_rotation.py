@@ -30,9 +30,9 @@ def rotate_master() -> None:
     """Re-wrap every dataset's data key by the current master key (ABIS_MASTER_KEY_FILE),
     opening them with the retired keys (ABIS_RETIRED_MASTER_KEY_FILES); audited."""
     from service.audit.events import finish
+    from service.gallery.snapshot import snapshot_key_id
     from service.lifecycle.retention import system_audit
     from service.lifecycle.rewrap import rewrap_datasets
-    from service.snapshot import snapshot_key_id
 
     settings = Settings()
     sessions = open_sessions(settings)

@@ -10,9 +10,9 @@ from schemas.transmission import Event, Person
 from service.auth import Caller
 from service.clock import as_utc
 from service.crypto import MasterKey
+from service.datasets.sealed import open_payload
 from service.errors import NotFound
 from service.store.models import DatasetRow
-from service.transmission.stored import open_payload
 
 
 def read_dataset(sessions: sessionmaker[Session], master: MasterKey, reference_number: str,

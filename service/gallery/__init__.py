@@ -1,1 +1,2 @@
-"""The gallery's lifecycle: its matcher configuration, and how a process opens it."""
+"""The gallery's lifecycle: loading it from the store or its encrypted snapshot, reconciling
+the two, and writing the snapshot in time."""

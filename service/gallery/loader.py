@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.crypto import MasterKey
-from service.snapshot import SnapshotError, load_snapshot
+from service.datasets.sealed import open_templates
+from service.gallery.snapshot import SnapshotError, load_snapshot
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
-from service.transmission.stored import open_templates
 from service.writer.batch import entry_meta
 
 _log = structlog.get_logger(__name__)

@@ -15,7 +15,7 @@ import structlog
 
 import matcher
 from service.crypto import MasterKey
-from service.snapshot import write_snapshot
+from service.gallery.snapshot import write_snapshot
 
 _log = structlog.get_logger(__name__)
 _POLL_SECONDS = 2.0

@@ -17,7 +17,7 @@ from service.auth import Caller
 from service.clock import Clock
 from service.crypto import MasterKey
 from service.errors import InsufficientQuality, NotReady
-from service.gallery.config import matcher_config
+from service.matcher_settings import matcher_config
 from service.rules.categories import rule_for
 from service.settings import Settings
 from service.statistics.counters import Metric, bump

@@ -170,7 +170,7 @@ def _snapshot_times(gallery: matcher.Gallery, config: matcher.MatcherConfig) -> 
     from pathlib import Path
 
     from service.crypto import MasterKey
-    from service.snapshot import load_snapshot, write_snapshot
+    from service.gallery.snapshot import load_snapshot, write_snapshot
 
     master = MasterKey(os.urandom(32))
     with tempfile.TemporaryDirectory(dir=os.environ.get("ABIS_BENCH_TMP")) as folder:

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from schemas.dataset import DatasetView
 from schemas.problem import Problem
 from service.api.deps import AUTHORIZED, AuditDep, CurrentCaller, ReferenceNumberPath, RuntimeDep
-from service.datasets import read_dataset
+from service.datasets.read import read_dataset
 
 router = APIRouter(tags=["datasets"], dependencies=[AUTHORIZED])
 
