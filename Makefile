@@ -35,7 +35,7 @@ run: $(STAMP) ## run the service on the embedded default (SQLite file, generated
 	ABIS_DEV=true $(BIN)/abis serve
 
 test: $(STAMP) ## lint, type-check, import rules, docs build (strict), test suite (PostgreSQL too when ABIS_TEST_DATABASE_URL is set)
-	$(BIN)/ruff check service matcher schemas tests loadtests docgen docs/examples
+	$(BIN)/ruff check service tooling matcher schemas tests loadtests docgen docs/examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(DOCS_CHECK_DIR)

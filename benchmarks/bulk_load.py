@@ -33,14 +33,14 @@ from schemas.bulk import BulkItem  # noqa: E402
 from schemas.codes import Role  # noqa: E402
 from service.audit.keys import generate_audit_key_file  # noqa: E402
 from service.auth import Caller  # noqa: E402
-from service.bulk.client import load  # noqa: E402
 from service.crypto.master_key import generate_key_file, load_master_key  # noqa: E402
 from service.errors import ServiceError  # noqa: E402
 from service.runtime import matcher_config  # noqa: E402
 from service.settings import Settings  # noqa: E402
-from service.synth.dataset import SynthOptions, generate, read_lines, read_manifest  # noqa: E402
 from service.transmission.prepare import prepare  # noqa: E402
 from tests.service_process import RunningService, free_port, service_env  # noqa: E402
+from tooling.bulk.client import load  # noqa: E402
+from tooling.synth.dataset import SynthOptions, generate, read_lines, read_manifest  # noqa: E402
 
 
 def first_lines(directory: Path, count: int) -> list[bytes]:

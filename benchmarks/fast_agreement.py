@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import matcher  # noqa: E402
-from service.evaluation.local import build_gallery, read_probes  # noqa: E402
-from service.synth.dataset import read_manifest, read_records  # noqa: E402
+from tooling.evaluation.local import build_gallery, read_probes  # noqa: E402
+from tooling.synth.dataset import read_manifest, read_records  # noqa: E402
 
 _BATCH = 64
 # Every entry is a candidate (as in `abis evaluate`): the fast gallery's copies carry no groups.

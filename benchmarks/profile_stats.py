@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.synth.profile_stats import profile_statistics  # noqa: E402
-from service.synth.profiles import PROFILES, profile_model  # noqa: E402
+from tooling.synth.profile_stats import profile_statistics  # noqa: E402
+from tooling.synth.profiles import PROFILES, profile_model  # noqa: E402
 
 
 def main() -> None:

@@ -6,10 +6,11 @@ import typer
 import typer.main
 from typer.cli import get_docs_for_click
 
-from service.cli.main import app
+from tooling.cli.main import app
 
-HEADER = """Generated from `service/cli/main.py` by `docgen/cli_page.py`. Every command takes the
-`ABIS_*` [settings](settings.md) from the environment.
+HEADER = """Generated from `service/cli/main.py` (the service's commands) and `tooling/cli/main.py`
+(the operator tooling's) by `docgen/cli_page.py`. Every command takes the `ABIS_*`
+[settings](settings.md) from the environment.
 
 """
 

@@ -23,7 +23,7 @@ from schemas.bulk import BulkItem
 from schemas.codes import Category
 from schemas.templates import encode_template
 from schemas.transmission import TransmissionRequest
-from service.synth.person import SyntheticPerson, encode_biometrics
+from tooling.synth.person import SyntheticPerson, encode_biometrics
 
 GALLERY_SEED = 10_000_000_000  # gallery persons: GALLERY_SEED + p
 STRANGER_SEED = 90_000_000_000  # non-mated probes: never in the gallery

@@ -4,10 +4,10 @@
 Exit 0 when the process on 127.0.0.1, at the port of ABIS_WRITER_LISTEN or ABIS_SHARD_LISTEN,
 answers SERVING (a shard: its partition loaded and caught up; the writer: its gallery
 loaded), else 1. It is needed because the kubelet's and compose's own gRPC probes speak no
-TLS, and off loopback both tiers require mutual TLS: with ABIS_TLS_CA_FILE, ABIS_TLS_CERT_FILE
-and ABIS_TLS_KEY_FILE set, the probe presents the process's own certificate and checks the
-server's as `localhost`: keep that name in the certificates (`abis dev-certs --host
-localhost`, its default).
+TLS, and off loopback both tiers require mutual TLS: with ABIS_INTERNAL_TLS_CA_FILE,
+ABIS_INTERNAL_TLS_CERT_FILE and ABIS_INTERNAL_TLS_KEY_FILE set, the probe presents the process's
+own certificate and checks the server's as `localhost`: keep that name in the certificates
+(`abis dev-certs --host localhost`, its default).
 """
 
 from __future__ import annotations

@@ -10,38 +10,34 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import structlog
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import matcher
 from service.audit.keys import load_audit_keys
 from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
+from service.datasets.sealed import require_key_opens_store
 from service.errors import ConfigurationError
+from service.gallery.snapshotter import Snapshotter
+from service.gallery.startup import GalleryLoadFailed, start_gallery, store_gallery
+from service.matcher_settings import make_gallery, matcher_config
 from service.metrics.registry import BATCH_SIZE
 from service.settings import Settings
-from service.snapshotter import Snapshotter
 from service.store.database import make_engine, make_sessions
 from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
-from service.transmission.gallery_loader import load_or_rebuild
-from service.transmission.stored import require_key_opens_store, template_source
 from service.writer.batch import BatchProcessor
 from service.writer.commands import WorkItem, WorkResult
 from service.writer.gallery import LocalGallery, WriterGallery
 from service.writer.pipeline import BatchPipeline
+from service.writer.queue import WorkQueue
 
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
@@ -49,82 +45,17 @@ if TYPE_CHECKING:
 
 _log = structlog.get_logger(__name__)
 
-
-def matcher_config(settings: Settings) -> matcher.MatcherConfig:
-    return matcher.MatcherConfig(
-        finger_dim=settings.finger_dim,
-        face_dim=settings.face_dim,
-        finger_threshold=settings.finger_threshold,
-        face_threshold=settings.face_threshold,
-        min_quality=settings.min_quality,
-        max_norm=settings.max_template_norm,
-        min_spread=settings.min_template_spread,
-    )
-
-
-def make_gallery(settings: Settings, source: matcher.TemplateSource | None = None
-                 ) -> matcher.Gallery:
-    return matcher.Gallery(
-        matcher_config(settings),
-        index=settings.index,
-        fast=matcher.FastIndexParams(
-            subvector_dim=settings.fast_subvector_dim, candidates=settings.fast_candidates
-        ),
-        source=source,
-    )
+# Re-exported: older importers (shard, benchmarks, tests) find them here.
+__all__ = ["Runtime", "WorkQueue", "make_gallery", "matcher_config"]
 
 
 def _writer_gallery(settings: Settings, sessions: sessionmaker[Session], master: MasterKey,
                     epoch: int) -> WriterGallery:
     if not settings.shards:
-        return LocalGallery(make_gallery(settings, template_source(sessions, master)))
+        return LocalGallery(store_gallery(settings, sessions, master))
     from service.shard.remote import RemoteGallery
 
     return RemoteGallery.connect(settings, epoch)
-
-
-def _likely_cause(error: Exception) -> str:
-    if isinstance(error, InvalidUnwrap | InvalidTag):
-        return ("a dataset does not open with the master key: most likely the service was "
-                "started with another master key than the one its store was sealed with")
-    if isinstance(error, SQLAlchemyError):
-        return "the database failed while reading: check that it is reachable and intact"
-    return "see the log for the traceback"
-
-
-def _progress_log(every_seconds: float = 5.0) -> Callable[[int, int], None]:
-    """Log a long gallery load's progress every few seconds (never per dataset)."""
-    last = [time.monotonic()]
-
-    def report(done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= every_seconds or done == total:
-            last[0] = now
-            _log.info("gallery_load_progress", done=done, total=total)
-
-    return report
-
-
-class WorkQueue(Protocol):
-    """The writer's queue: in this process (BatchPipeline) or remote (RemoteWriter)."""
-
-    def start(self) -> None: ...
-
-    def stop(self, timeout: float = 30.0) -> None: ...
-
-    def submit(self, item: WorkItem, *, urgent: bool = False) -> Future[WorkResult]: ...
-
-    @property
-    def depth(self) -> int:
-        """Items waiting (in process: queued for the writer; remote: awaited from it)."""
-        ...
-
-    @property
-    def batches(self) -> int | None:
-        """Batches committed by this process's writer (None where the writer is remote)."""
-        ...
-
-    def waiting(self) -> dict[str, int]: ...
 
 
 @dataclass
@@ -234,25 +165,17 @@ class Runtime:
             self.ready.set()
             self._start_sweeper()
             return
-        path = self.settings.effective_snapshot_file
         try:
-            loaded = load_or_rebuild(self.sessions, self.master, self.gallery.inner, path,
-                                     _progress_log())
-        except Exception as error:
+            started = start_gallery(self.settings, self.sessions, self.master,
+                                    self.gallery.inner)
+        except GalleryLoadFailed as error:
             # Unready for ever helps nobody: stop the process with the cause (`abis serve`
             # exits non-zero with it), so an orchestrator or operator sees it at once.
-            _log.exception("gallery_load_failed", error_type=type(error).__name__)
-            self.failure = (f"the gallery could not be loaded from the store "
-                            f"({type(error).__name__}); {_likely_cause(error)}")
+            self.failure = str(error)
             if self.on_failure is not None:
                 self.on_failure()
             return
-        if path is not None:
-            self.snapshotter = Snapshotter(
-                path, self.gallery.inner, self.master, every=self.settings.snapshot_every,
-                seconds=self.settings.snapshot_seconds, unsaved=loaded.changes,
-            )
-            self.snapshotter.start()
+        self.snapshotter = started.snapshotter
         self._start_thresholds()  # before ready: the first calibration precedes any search
         self.ready.set()
         self._start_sweeper()

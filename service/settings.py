@@ -158,10 +158,14 @@ class Settings(BaseSettings):
         default=2_000, ge=0,
         description="A shard behind a search by up to this many log rows catches up before "
                     "answering; further behind, it refuses and catches up in the background.")
-    tls_ca_file: Path | None = Field(
-        default=None, description="CA of the writer and shard certificates (mutual TLS).")
-    tls_cert_file: Path | None = Field(default=None, description="This process's certificate.")
-    tls_key_file: Path | None = Field(default=None, description="This process's private key.")
+    # Internal gRPC (API workers, writer, shards); named apart from HTTPS's ABIS_TLS_CERT/KEY.
+    internal_tls_ca_file: Path | None = Field(
+        default=None, description="CA of the API, writer and shard certificates (internal "
+                                  "gRPC, mutual TLS).")
+    internal_tls_cert_file: Path | None = Field(
+        default=None, description="This process's certificate on the internal gRPC channels.")
+    internal_tls_key_file: Path | None = Field(
+        default=None, description="This process's private key on the internal gRPC channels.")
     writer: str | None = Field(
         default=None,
         description="`abis api` workers: the writer's host:port (`abis writer`); mutual TLS "

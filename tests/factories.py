@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from schemas.codes import Category
-from service.synth.person import SyntheticPerson, encode_biometrics
+from tooling.synth.person import SyntheticPerson, encode_biometrics
 
 _counter = itertools.count(1)
 

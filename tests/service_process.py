@@ -37,8 +37,9 @@ def service_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, st
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`abis ARGS` (the console script's app: the service's commands and the tooling's)."""
     return subprocess.run(
-        [sys.executable, "-m", "service", *args],
+        [sys.executable, "-m", "tooling", *args],
         env=env,
         capture_output=True,
         text=True,

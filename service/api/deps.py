@@ -14,7 +14,7 @@ from schemas.transmission import REFERENCE_NUMBER_PATTERN
 from service.audit.events import RequestAudit
 from service.auth import Caller, authenticate
 from service.auth.cache import KeyCache
-from service.auth.policy import check
+from service.auth.policy import check, operation_for
 from service.auth.rate_limit import RateLimiter
 from service.errors import RateLimited, Unauthenticated
 from service.metrics.auth import count_failure, count_key_failure
@@ -49,6 +49,8 @@ async def get_audit(request: Request) -> RequestAudit | None:
     audit: RequestAudit | None = getattr(request.state, "audit", None)
     if audit is not None:  # routing is done: the event may be written before the middleware sees it
         audit.route = getattr(request.scope.get("route"), "path", audit.route)
+        if audit.operation is None:  # the route's row names it (service.auth.policy)
+            audit.operation = operation_for(audit.method, audit.route)
     return audit
 
 

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schemas.transmission import REFERENCE_NUMBER_PATTERN
 from service.api.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, error_body
 from service.audit.events import RequestAudit
+from service.auth.policy import operation_for
 from service.errors import NotReady, PayloadTooLarge, ServiceError
 from service.runtime import Runtime
 from service.writer.commands import RecordOnly
@@ -66,6 +67,8 @@ class RequestContext:
                 status = message["status"]
                 if audit is not None and not audit.written:
                     audit.route = getattr(scope.get("route"), "path", "unmatched")
+                    if audit.operation is None:  # the route's row names it (policy.py)
+                        audit.operation = operation_for(audit.method, audit.route)
                     named = scope.get("path_params", {}).get("reference_number")
                     if (isinstance(named, str) and _REFERENCE.match(named)
                             and named not in audit.reference_numbers):

@@ -9,74 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from service.auth.caller import Caller
+from service.operations import Operation as Operation  # re-exported: its old home
 
 AUDIT_RETENTION_YEARS = 1  # logs outlive the data they concern by one year (Art 41)
 
-
-class Operation(StrEnum):
-    TRANSMIT = "dataset:transmit"
-    DATASET_READ = "dataset:read"
-    AUDIT_QUERY = "audit:query"
-    AUDIT_EXPORT = "audit:export"
-    AUDIT_VERIFY = "audit:verify"
-    AMEND = "dataset:amend"
-    MARK = "dataset:mark"
-    UNMARK = "dataset:unmark"
-    EXTEND = "dataset:extend"
-    ERASE = "dataset:erase"
-    EXPIRE = "dataset:expire"
-    FALSE_HIT = "hit:false"
-    NOTIFICATIONS = "notification:read"
-    ACKNOWLEDGE = "notification:ack"
-    STATISTICS = "statistics:read"
-    EVALUATION_SEARCH = "evaluation:search"
-    BULK_LOAD = "dataset:bulk-load"
-    SYSTEM_STATUS = "system:status"
-    CONSOLE_SIGN_IN = "console:sign-in"
-    CONSOLE_SIGN_OUT = "console:sign-out"
-    THRESHOLDS = "matcher:thresholds"  # decision thresholds recalibrated (or computed by CLI)
-    OTHER = "http:request"
-    SECURITY_AUTH_FAILURES = "security:auth-failures"  # service.audit.security
-    MASTER_KEY_ROTATION = "keys:rotate-master"  # service.cli.key_rotation
-    AUDIT_KEY_ROTATION = "keys:rotate-audit"  # service.cli.key_rotation
-
-
-_OPERATIONS = {
-    ("POST", "/v1/transmissions"): Operation.TRANSMIT,
-    ("GET", "/v1/datasets/{reference_number}"): Operation.DATASET_READ,
-    ("GET", "/v1/audit/events"): Operation.AUDIT_QUERY,
-    ("GET", "/v1/audit/datasets/{reference_number}"): Operation.AUDIT_QUERY,
-    ("GET", "/v1/audit/export"): Operation.AUDIT_EXPORT,
-    ("GET", "/v1/audit/verify"): Operation.AUDIT_VERIFY,
-    ("PATCH", "/v1/datasets/{reference_number}"): Operation.AMEND,
-    ("POST", "/v1/datasets/{reference_number}/mark"): Operation.MARK,
-    ("DELETE", "/v1/datasets/{reference_number}/mark"): Operation.UNMARK,
-    ("POST", "/v1/datasets/{reference_number}/extend"): Operation.EXTEND,
-    ("DELETE", "/v1/datasets/{reference_number}"): Operation.ERASE,
-    ("SYSTEM", "retention-sweep"): Operation.EXPIRE,
-    ("SYSTEM", "threshold-calibration"): Operation.THRESHOLDS,
-    ("POST", "/v1/hits/{hit_id}/false"): Operation.FALSE_HIT,
-    ("GET", "/v1/notifications"): Operation.NOTIFICATIONS,
-    ("POST", "/v1/notifications/{notification_id}/ack"): Operation.ACKNOWLEDGE,
-    ("GET", "/v1/statistics"): Operation.STATISTICS,
-    ("GET", "/v1/statistics/movements"): Operation.STATISTICS,
-    ("GET", "/v1/audit/checkpoints/latest"): Operation.AUDIT_QUERY,
-    ("GET", "/v1/system/status"): Operation.SYSTEM_STATUS,
-    ("POST", "/v1/bulk/transmissions"): Operation.BULK_LOAD,
-    ("POST", "/v1/evaluation/search"): Operation.EVALUATION_SEARCH,
-    ("SYSTEM", "auth-failure-watch"): Operation.SECURITY_AUTH_FAILURES,
-    ("SYSTEM", "master-key-rotation"): Operation.MASTER_KEY_ROTATION,
-    ("SYSTEM", "audit-key-rotation"): Operation.AUDIT_KEY_ROTATION,
-}
 WATCH_ROUTE = "auth-failure-watch"  # service.audit.security
-
-
-def operation_for(method: str, route: str) -> Operation:
-    return _OPERATIONS.get((method, route), Operation.OTHER)
 
 
 @dataclass
@@ -97,7 +37,10 @@ class RequestAudit:
     probe_hmac: str | None = None
     problem: str | None = None
     keep_until: dt.date | None = None  # latest retention end of the data concerned
-    operation: Operation | None = None  # named by the use case; else found from the route
+    # Named where the action is declared: the route's POLICY row (set once routing is done),
+    # the use case, or the system task. Never derived from the route string: a renamed route
+    # keeps its events' name. Unnamed: `http:request` (Operation.OTHER).
+    operation: Operation | None = None
     written: bool = False  # the event is committed: the middleware must not write another
 
     def concern(self, reference_number: str, member_state: str, retention: dt.date | None) -> None:
@@ -136,7 +79,7 @@ def finish(audit: RequestAudit, status: int, at: dt.datetime) -> AuditEvent:
     member_states = set(audit.member_states)
     if caller is not None:
         member_states.add(caller.member_state)
-    operation = audit.operation or operation_for(audit.method, audit.route)
+    operation = audit.operation or Operation.OTHER
     body: dict[str, Any] = {
         "at": at.isoformat(),
         "request_id": audit.request_id,

@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections import deque
 
-from service.audit.events import WATCH_ROUTE, AuditEvent, RequestAudit, finish
+from service.audit.events import WATCH_ROUTE, AuditEvent, Operation, RequestAudit, finish
 
 _MAX_ADDRESSES = 10_000
 
@@ -46,7 +46,7 @@ class AuthFailureWatch:
         # An event of the service's own, shaped like every other (the chain's verifier reads
         # them all alike).
         audit = RequestAudit(f"system-{uuid.uuid4().hex}", "SYSTEM", client_hash,
-                             route=WATCH_ROUTE)
+                             route=WATCH_ROUTE, operation=Operation.SECURITY_AUTH_FAILURES)
         audit.purpose = "incident detection: repeated authentication failures"
         audit.problem = "unauthenticated"
         audit.outcome = {

@@ -10,6 +10,9 @@ Everything about access is read from `POLICY`, so nothing can drift:
 A route of the app that is not in the table is refused to every caller (fail closed) and fails
 `tests/unit/test_policy.py` by name. To add a route, add one `Access` row below.
 
+Each row names the audit operation its requests are recorded as (`operation`): the row is
+where the action is declared, so renaming a route's path keeps its events' name.
+
 How another Member State's data is reached (`Reach`) is enforced by the use case that finds
 the data (it alone knows whose a dataset, hit or notification is); the table states it and the
 matrix test checks each cell.
@@ -18,12 +21,13 @@ matrix test checks each cell.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from schemas.codes import Role
 from service.auth.caller import Caller
 from service.errors import Forbidden
+from service.operations import Operation
 
 
 class Reach(StrEnum):
@@ -48,6 +52,7 @@ class Access:
     what: str  # one line for the README table
     errors: tuple[int, ...] = ()  # statuses beyond those every operation may answer
     synthetic_only: bool = False  # refused unless ABIS_SYNTHETIC_DEPLOYMENT (docs/security.md)
+    operation: Operation = field(kw_only=True)  # the audit event's name (service.operations)
 
     @property
     def route(self) -> str:
@@ -71,59 +76,73 @@ _DATASET = "/v1/datasets/{reference_number}"
 POLICY: tuple[Access, ...] = (
     Access("POST", "/v1/transmissions", frozenset({Role.OFFICER, Role.LAW_ENFORCEMENT}),
            Reach.COMPARISON, "one endpoint for every category (law_enforcement: categories 4 "
-           "and 5 only); 201 when stored, 200 for search-only categories", (409, 503)),
+           "and 5 only); 201 when stored, 200 for search-only categories", (409, 503),
+           operation=Operation.TRANSMIT),
     Access("GET", _DATASET, _OFFICER, Reach.OWN,
-           "read back an own dataset, identity data included (only officers need it)", (404,)),
+           "read back an own dataset, identity data included (only officers need it)", (404,),
+           operation=Operation.DATASET_READ),
     Access("PATCH", _DATASET, _OFFICER, Reach.OWN,
            "status updates (Art 16): responsible Member State, transfer/arrival/departure/"
-           "removal dates, relocation, security flag", (404,)),
+           "removal dates, relocation, security flag", (404,), operation=Operation.AMEND),
     Access("DELETE", _DATASET, _OFFICER, Reach.OWN,
-           "advance erasure (Art 30), `?reason=citizenship`", (404,)),
+           "advance erasure (Art 30), `?reason=citizenship`", (404,), operation=Operation.ERASE),
     Access("POST", _DATASET + "/mark", _OFFICER, Reach.OWN,
            "mark (`international_protection` for 1, `residence_document` for 2, 3, 9; Art 31)",
-           (404,)),
-    Access("DELETE", _DATASET + "/mark", _OFFICER, Reach.OWN, "unmark (Art 31)", (404,)),
+           (404,), operation=Operation.MARK),
+    Access("DELETE", _DATASET + "/mark", _OFFICER, Reach.OWN, "unmark (Art 31)", (404,),
+           operation=Operation.UNMARK),
     Access("POST", _DATASET + "/extend", _OFFICER, Reach.OWN,
-           "keep a temporary-protection dataset (0) one more year", (404,)),
+           "keep a temporary-protection dataset (0) one more year", (404,),
+           operation=Operation.EXTEND),
     Access("POST", "/v1/hits/{hit_id}/false", _OFFICER, Reach.OWN,
-           "report a false hit received by the caller's Member State (Art 38(6))", (404,)),
+           "report a false hit received by the caller's Member State (Art 38(6))", (404,),
+           operation=Operation.FALSE_HIT),
     Access("GET", "/v1/notifications", _OFFICER, Reach.OWN,
            "the Member State's feed: marks, unmarks, erasures, security flags on datasets "
-           "linked to its own"),
+           "linked to its own", operation=Operation.NOTIFICATIONS),
     Access("POST", "/v1/notifications/{notification_id}/ack", _OFFICER, Reach.OWN,
-           "acknowledge a notification (idempotent)", (404,)),
+           "acknowledge a notification (idempotent)", (404,), operation=Operation.ACKNOWLEDGE),
     Access("GET", "/v1/statistics", frozenset({Role.SUPERVISOR, Role.ADMIN}), Reach.ANONYMOUS,
-           "Art 12 statistics, `?month=YYYY-MM[&format=csv]`"),
+           "Art 12 statistics, `?month=YYYY-MM[&format=csv]`", operation=Operation.STATISTICS),
     Access("GET", "/v1/audit/events", _SUPERVISOR, Reach.NATIONAL_OWN_EU_ALL,
            "audit events, filtered by `member_state`, `since`, `until`, `operation`, "
-           "`reference_number`, `actor` (key id); paged with `after`/`limit`"),
+           "`reference_number`, `actor` (key id); paged with `after`/`limit`",
+           operation=Operation.AUDIT_QUERY),
     Access("GET", "/v1/audit/datasets/{reference_number}", _SUPERVISOR,
-           Reach.NATIONAL_OWN_EU_ALL, "who touched this dataset (for a data-subject request)"),
+           Reach.NATIONAL_OWN_EU_ALL, "who touched this dataset (for a data-subject request)",
+           operation=Operation.AUDIT_QUERY),
     Access("GET", "/v1/audit/export", _SUPERVISOR, Reach.NATIONAL_OWN_EU_ALL,
-           "the same filters, as JSON Lines, followed by the signed checkpoints", (503,)),
+           "the same filters, as JSON Lines, followed by the signed checkpoints", (503,),
+           operation=Operation.AUDIT_EXPORT),
     Access("GET", "/v1/audit/verify", _SUPERVISOR, Reach.ANONYMOUS,
-           "verify the whole chain; names the first bad event (no event content)", (503,)),
+           "verify the whole chain; names the first bad event (no event content)", (503,),
+           operation=Operation.AUDIT_VERIFY),
     Access("GET", "/v1/audit/checkpoints/latest", _SUPERVISOR, Reach.ANONYMOUS,
-           "the last signed checkpoint of the whole chain and the key that signed it", (404,)),
+           "the last signed checkpoint of the whole chain and the key that signed it", (404,),
+           operation=Operation.AUDIT_QUERY),
     Access("GET", "/v1/statistics/movements", frozenset({Role.SUPERVISOR, Role.ADMIN}),
            Reach.ANONYMOUS, "hits between Member States as anonymous counts (false hits left "
-           "out), `?since=&until=[&category=]`"),
+           "out), `?since=&until=[&category=]`", operation=Operation.STATISTICS),
     Access("GET", "/v1/system/status", frozenset({Role.OPERATOR, Role.ADMIN}), Reach.ANONYMOUS,
-           "gallery size per partition, writer queue, snapshot age, sweeps, recent errors"),
+           "gallery size per partition, writer queue, snapshot age, sweeps, recent errors",
+           operation=Operation.SYSTEM_STATUS),
     Access("GET", "/metrics", frozenset({Role.OPERATOR, Role.ADMIN}), Reach.ANONYMOUS,
-           "Prometheus metrics (no personal data in any label)"),
+           "Prometheus metrics (no personal data in any label)", operation=Operation.OTHER),
     Access("POST", "/v1/bulk/transmissions", _OPERATOR, Reach.NATIONAL_OWN_EU_ALL,
-           "bulk load (NDJSON), each item one transmission", (503,)),
+           "bulk load (NDJSON), each item one transmission", (503,), operation=Operation.BULK_LOAD),
     Access("POST", "/v1/evaluation/search", _OPERATOR, Reach.EVALUATION,
            "accuracy evaluation: top candidates whatever their score", (503,),
-           synthetic_only=True),
-    Access("GET", "/healthz", None, Reach.PUBLIC, "liveness"),
+           synthetic_only=True, operation=Operation.EVALUATION_SEARCH),
+    Access("GET", "/healthz", None, Reach.PUBLIC, "liveness", operation=Operation.OTHER),
     Access("GET", "/readyz", None, Reach.PUBLIC,
-           "readiness once the gallery is loaded from the store", (503,)),
-    Access("GET", "/problems/{slug}", None, Reach.PUBLIC, "what a problem `type` means", (404,)),
-    Access("GET", "/openapi.json", None, Reach.PUBLIC, "this API's OpenAPI document"),
-    Access("GET", "/docs", None, Reach.PUBLIC, "interactive API docs"),
-    Access("GET", "/redoc", None, Reach.PUBLIC, "API reference docs"),
+           "readiness once the gallery is loaded from the store", (503,),
+           operation=Operation.OTHER),
+    Access("GET", "/problems/{slug}", None, Reach.PUBLIC, "what a problem `type` means", (404,),
+           operation=Operation.OTHER),
+    Access("GET", "/openapi.json", None, Reach.PUBLIC, "this API's OpenAPI document",
+           operation=Operation.OTHER),
+    Access("GET", "/docs", None, Reach.PUBLIC, "interactive API docs", operation=Operation.OTHER),
+    Access("GET", "/redoc", None, Reach.PUBLIC, "API reference docs", operation=Operation.OTHER),
 )
 
 _BY_ROUTE = {(access.method, access.path): access for access in POLICY}
@@ -133,6 +152,13 @@ assert len(_BY_ROUTE) == len(POLICY), "a route appears twice in POLICY"
 def access_for(method: str, path: str) -> Access | None:
     """The row of a route (its path template); HEAD is read like GET."""
     return _BY_ROUTE.get(("GET" if method == "HEAD" else method, path))
+
+
+def operation_for(method: str, path: str) -> Operation:
+    """The audit operation the route's row names (`http:request` for a path not in the table);
+    exactly the method, so HEAD stays `http:request` as it always was."""
+    access = _BY_ROUTE.get((method, path))
+    return Operation.OTHER if access is None else access.operation
 
 
 def check(method: str, path: str, caller: Caller, *, synthetic_deployment: bool) -> Access:

@@ -15,8 +15,10 @@ threshold; only the EU-level operator, who runs the central matcher, sees every 
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from schemas.codes import EU_LEVEL, Modality
@@ -27,10 +29,12 @@ from schemas.evaluation import (
     EvaluationSearch,
 )
 from service.auth import Caller
+from service.matcher_settings import matcher_config
 from service.rules.categories import GROUP_ADMITTED, GROUP_REFUSED, RULES
-from service.runtime import Runtime, matcher_config
+from service.settings import Settings
 from service.store.models import DatasetRow
 from service.transmission.templates import checked_templates, decode_biometrics
+from service.writer.gallery import WriterGallery
 
 EVERY_STORED_GROUP = matcher.Eligibility(
     groups=frozenset({rule.group for rule in RULES.values() if rule.group is not None}
@@ -40,7 +44,18 @@ EVERY_STORED_GROUP = matcher.Eligibility(
 _NO_THRESHOLD = -4.0
 
 
-def _references(runtime: Runtime, ids: set[int]) -> dict[int, tuple[str, str]]:
+class Searching(Protocol):
+    """What the evaluation search uses of a running service (a `Runtime` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+    @property
+    def gallery(self) -> WriterGallery: ...
+
+
+def _references(runtime: Searching, ids: set[int]) -> dict[int, tuple[str, str]]:
     """Each entry's reference number and Member State."""
     found: dict[int, tuple[str, str]] = {}
     ordered = sorted(ids)
@@ -55,7 +70,7 @@ def _references(runtime: Runtime, ids: set[int]) -> dict[int, tuple[str, str]]:
     return found
 
 
-def _gallery_size(runtime: Runtime, caller: Caller) -> int:
+def _gallery_size(runtime: Searching, caller: Caller) -> int:
     """The gallery a caller may count: all of it at EU level, else its own datasets."""
     if caller.member_state == EU_LEVEL:
         return len(runtime.gallery)
@@ -73,7 +88,7 @@ def _visible(caller: Caller, member_state: str, hit: matcher.Hit,
     return hit.score >= threshold  # what a transmission would reveal as a hit (Art 27(4))
 
 
-def _search(runtime: Runtime, body: EvaluationSearch, caller: Caller) -> EvaluationAnswer:
+def _search(runtime: Searching, body: EvaluationSearch, caller: Caller) -> EvaluationAnswer:
     config = matcher_config(runtime.settings)
     probes = []
     for probe in body.probes:
@@ -109,7 +124,7 @@ def _search(runtime: Runtime, body: EvaluationSearch, caller: Caller) -> Evaluat
     )
 
 
-async def evaluation_search(runtime: Runtime, body: EvaluationSearch, caller: Caller
+async def evaluation_search(runtime: Searching, body: EvaluationSearch, caller: Caller
                             ) -> EvaluationAnswer:
     # Only in a synthetic deployment: the access table (service.auth.policy) refuses it else.
     return await asyncio.to_thread(_search, runtime, body, caller)

@@ -19,12 +19,11 @@ from pydantic import ValidationError
 from schemas.bulk import BulkItem, BulkItemResult, BulkProblem, BulkStatus, BulkSummary
 from schemas.codes import HitResult
 from service.api.problems import error_body
-from service.audit.events import RequestAudit
+from service.audit.events import Operation, RequestAudit
 from service.auth import Caller
 from service.bulk.callers import caller_for
 from service.errors import DuplicateReferenceNumber, InvalidInput, ServiceError
-from service.runtime import Runtime
-from service.transmission.service import transmit
+from service.transmission.service import Transmitting, transmit
 from service.writer.commands import RecordOnly
 
 _log = structlog.get_logger(__name__)
@@ -78,7 +77,7 @@ def _schema_problem(error: ValidationError) -> InvalidInput:
 class BulkRun:
     """One bulk request: items in, result lines out."""
 
-    def __init__(self, runtime: Runtime, operator: Caller, request_audit: RequestAudit | None,
+    def __init__(self, runtime: Transmitting, operator: Caller, request_audit: RequestAudit | None,
                  *, window: int, line_limit: int) -> None:
         self._runtime = runtime
         self._operator = operator
@@ -94,7 +93,7 @@ class BulkRun:
         if parent is None:
             return None
         return RequestAudit(f"{parent.request_id}:{line}", "POST", parent.client_hash,
-                            route=ROUTE, caller=caller)
+                            route=ROUTE, caller=caller, operation=Operation.BULK_LOAD)
 
     async def _record_refusal(self, audit: RequestAudit | None, error: ServiceError) -> None:
         if audit is None or audit.written:

@@ -23,30 +23,32 @@ def calibrate(
 ) -> None:
     """Print the thresholds that hold TARGET_FPIR at the gallery size (ABIS_FINGER_THRESHOLD,
     ABIS_FACE_THRESHOLD); the service follows its size by itself with ABIS_TARGET_FPIR."""
-    from service.audit.events import finish
-    from service.evaluation.calibration import CalibrationError
-    from service.evaluation.calibration import calibrate as fit
+    from service.audit.events import Operation, finish
+    from service.gallery.startup import GalleryLoadFailed, start_gallery, store_gallery
     from service.lifecycle.retention import system_audit
     from service.lifecycle.thresholds import CALIBRATION_ROUTE
-    from service.runtime import make_gallery
+    from service.scores.calibration import CalibrationError
+    from service.scores.calibration import calibrate as fit
     from service.settings import Settings
-    from service.transmission.gallery_loader import load_or_rebuild
-    from service.transmission.stored import template_source
 
     if not 0 < target_fpir < 1:
         fail("--target-fpir must be between 0 and 1")
     settings = Settings()
     sessions = open_sessions(settings)
     master, trail = keys_or_fail(settings)
-    gallery = make_gallery(settings, template_source(sessions, master))
-    load_or_rebuild(sessions, master, gallery, settings.effective_snapshot_file,
-                    lambda done, total: typer.echo(f"gallery {done:,}/{total:,}", err=True))
+    gallery = store_gallery(settings, sessions, master)
+    try:
+        start_gallery(settings, sessions, master, gallery, snapshots=False,
+                      progress=lambda done, total: typer.echo(f"gallery {done:,}/{total:,}",
+                                                              err=True))
+    except GalleryLoadFailed as error:
+        fail(str(error))
     try:
         found = fit(gallery, target_fpir, gallery_size, probes=probes, reference=reference)
     except CalibrationError as error:
         fail(str(error))
     audit = system_audit(CALIBRATION_ROUTE, "operator calibration (abis calibrate): computed, "
-                                            "not applied")
+                                            "not applied", operation=Operation.THRESHOLDS)
     audit.outcome = {"computed": found.as_dict()}
     now = dt.datetime.now(dt.UTC)
     trail.load_head(sessions)

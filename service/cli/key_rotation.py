@@ -19,6 +19,7 @@ import typer
 
 from service.cli.common import fail, keys_or_fail, open_sessions
 from service.errors import ServiceError
+from service.operations import Operation
 from service.settings import Settings
 
 MASTER_ROTATION_ROUTE = "master-key-rotation"
@@ -29,9 +30,9 @@ def rotate_master() -> None:
     """Re-wrap every dataset's data key by the current master key (ABIS_MASTER_KEY_FILE),
     opening them with the retired keys (ABIS_RETIRED_MASTER_KEY_FILES); audited."""
     from service.audit.events import finish
+    from service.gallery.snapshot import snapshot_key_id
     from service.lifecycle.retention import system_audit
     from service.lifecycle.rewrap import rewrap_datasets
-    from service.snapshot import snapshot_key_id
 
     settings = Settings()
     sessions = open_sessions(settings)
@@ -42,7 +43,8 @@ def rotate_master() -> None:
         sessions, master,
         progress=lambda done, total: typer.echo(f"re-wrapped {done:,}/{total:,}", err=True))
     audit = system_audit(MASTER_ROTATION_ROUTE, "operator master-key rotation "
-                                                "(abis keys rotate-master)")
+                                                "(abis keys rotate-master)",
+                         operation=Operation.MASTER_KEY_ROTATION)
     audit.outcome = {"current_key_id": master.key_id, "retired_key_ids": master.retired_ids,
                      "rewrapped": result.rewrapped,
                      "changed_meanwhile": result.changed_meanwhile, "left": result.left}
@@ -94,7 +96,8 @@ def rotate_audit(
     trail = AuditTrail(current, checkpoint_every=1,
                        checkpoint_seconds=settings.audit_checkpoint_seconds)
     audit = system_audit(AUDIT_ROTATION_ROUTE, "operator audit-key rotation "
-                                               "(abis keys rotate-audit)")
+                                               "(abis keys rotate-audit)",
+                         operation=Operation.AUDIT_KEY_ROTATION)
     audit.outcome = {"from_public_key": current.public_key_hex,
                      "to_public_key": new.public_key_hex}
     now = dt.datetime.now(dt.UTC)

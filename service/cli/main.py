@@ -1,4 +1,7 @@
-"""The `abis` command: serve, API keys, sample transmissions."""
+"""The service's commands: serve, the tiers, API keys, audit, database, calibration.
+
+The `abis` console script is `tooling.cli.main:app`: these commands and the operator tooling's
+(synth, load, evaluate, bench, accuracy, sample). `python -m service` runs these alone."""
 
 from __future__ import annotations
 
@@ -6,18 +9,14 @@ import datetime as dt
 import sys
 from typing import Annotated
 
-import orjson
 import typer
 
-from schemas.codes import Category, Role
-from service.cli import accuracy as accuracy_cli
+from schemas.codes import Role
 from service.cli import audit as audit_cli
-from service.cli import bench as bench_cli
 from service.cli import calibrate as calibrate_cli
 from service.cli import certs as certs_cli
 from service.cli import db as db_cli
 from service.cli import key_rotation as key_rotation_cli
-from service.cli import operators
 from service.cli import shard as shard_cli
 from service.cli import sweep as sweep_cli
 from service.cli import tier as tier_cli
@@ -34,9 +33,6 @@ key_rotation_cli.register(keys_app)
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(db_cli.app, name="db")
 app.command()(sweep_cli.sweep)
-operators.register(app)
-app.command("bench")(bench_cli.bench)
-app.command("accuracy")(accuracy_cli.accuracy)
 app.command("calibrate")(calibrate_cli.calibrate)
 app.command("shard")(shard_cli.shard)
 app.command("dev-certs")(shard_cli.dev_certs)
@@ -145,25 +141,3 @@ def keys_revoke(key_id: str) -> None:
             fail(f"no active key {key_id}")
     typer.echo(f"revoked {key_id}", err=True)
 
-
-@app.command()
-def sample(
-    member_state: Annotated[str, typer.Option(help="Sender's Member State code")] = "IT",
-    category: Annotated[int, typer.Option(min=0, max=9)] = 2,
-    person: Annotated[int, typer.Option(help="Synthetic person seed: same seed, same person")] = 1,
-    capture: Annotated[int, typer.Option(help="Which encounter: captures vary")] = 1,
-    fresh: Annotated[bool, typer.Option(
-        help="A new random reference number, so the same person can be sent again")] = False,
-) -> None:
-    """Print a valid synthetic transmission body (JSON) for curl."""
-    import secrets
-
-    from service.synth.sample import sample_transmission
-
-    settings = Settings()
-    suffix = f"F{secrets.token_hex(6).upper()}" if fresh else None
-    body = sample_transmission(person_seed=person, capture=capture,
-                               member_state=member_state.upper(), category=Category(category),
-                               finger_dim=settings.finger_dim, face_dim=settings.face_dim,
-                               reference_suffix=suffix)
-    sys.stdout.write(orjson.dumps(body).decode() + "\n")

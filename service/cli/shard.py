@@ -23,12 +23,11 @@ def shard(
 ) -> None:
     """Serve one partition of the gallery to the writer, with the service's key and database."""
     from service.crypto import load_master_key
+    from service.gallery.startup import store_gallery
     from service.logging_setup import configure_logging
-    from service.runtime import make_gallery
     from service.shard.partition import Partition
     from service.shard.server import serve
     from service.shard.tls import require_tls_off_loopback, server_credentials
-    from service.transmission.stored import template_source
 
     settings = Settings()
     configure_logging(settings.log_level)
@@ -46,8 +45,7 @@ def shard(
     if settings.snapshot:
         snapshot = snapshot_file or settings.data_dir / (
             f"shard-{partition}-of-{partitions}-{address.replace(':', '_')}.snapshot")
-    part = Partition(partition, partitions, make_gallery(settings, template_source(sessions,
-                                                                                   master)),
+    part = Partition(partition, partitions, store_gallery(settings, sessions, master),
                      sessions, master, snapshot=snapshot,
                      snapshot_every=settings.snapshot_every,
                      snapshot_seconds=settings.snapshot_seconds,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from service.audit.events import finish
+from service.audit.events import Operation, finish
 from service.cli.common import audit_trail, fail, open_sessions
 from service.errors import ServiceError
 from service.lifecycle.retention import (
@@ -35,7 +35,8 @@ def sweep(
     sessions = open_sessions(settings)
     total = 0
     while True:
-        audit = system_audit(SWEEP_ROUTE, "retention period ended (Art 29(10))")
+        audit = system_audit(SWEEP_ROUTE, "retention period ended (Art 29(10))",
+                             operation=Operation.EXPIRE)
         now = dt.datetime.now(dt.UTC)
         with sessions.begin() as session:
             erased = erase_expired_chunk(session, day, audit)

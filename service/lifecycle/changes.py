@@ -17,6 +17,7 @@ from schemas.lifecycle import (
 from service.audit.events import RequestAudit
 from service.auth import Caller
 from service.crypto import MasterKey, seal
+from service.datasets.sealed import open_payload
 from service.errors import RuleViolation
 from service.lifecycle.access import own_dataset
 from service.lifecycle.notifications import notify_linked
@@ -27,7 +28,6 @@ from service.store.database import shred
 from service.store.models import DatasetRow
 from service.store.payload import DatasetPayload, encode_payload
 from service.transmission.prepare import dataset_identity
-from service.transmission.stored import open_payload
 from service.writer.commands import Command, CommandDone, MarkEntry, RemoveEntry
 
 _MARKABLE = {

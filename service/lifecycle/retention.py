@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.audit.events import RequestAudit
+from service.audit.events import Operation, RequestAudit
 from service.store.database import shred
 from service.store.models import DatasetRow
 from service.writer.commands import Command, CommandDone, RemoveEntry, WorkResult
@@ -22,9 +22,10 @@ SWEEP_ROUTE = "retention-sweep"
 SWEEP_CHUNK = 500  # datasets per transaction (and per audit event)
 
 
-def system_audit(route: str, purpose: str) -> RequestAudit:
-    """The audit record of work the service does by itself."""
-    audit = RequestAudit(f"system-{uuid.uuid4().hex}", "SYSTEM", None, route=route)
+def system_audit(route: str, purpose: str, *, operation: Operation) -> RequestAudit:
+    """The audit record of work the service does by itself, named by the task."""
+    audit = RequestAudit(f"system-{uuid.uuid4().hex}", "SYSTEM", None, route=route,
+                         operation=operation)
     audit.purpose = purpose
     return audit
 
@@ -46,7 +47,8 @@ def erase_expired_chunk(session: Session, today: dt.date, audit: RequestAudit | 
 
 
 def sweep_command(today: dt.date) -> Command:
-    audit = system_audit(SWEEP_ROUTE, "retention period ended (Art 29(10))")
+    audit = system_audit(SWEEP_ROUTE, "retention period ended (Art 29(10))",
+                         operation=Operation.EXPIRE)
 
     def run(session: Session, _now: dt.datetime) -> CommandDone:
         erased = erase_expired_chunk(session, today, audit)

@@ -13,8 +13,9 @@ import structlog
 from sqlalchemy.orm import Session
 
 import matcher
-from service.evaluation.calibration import Calibration, CalibrationError, calibrate
+from service.audit.events import Operation
 from service.lifecycle.retention import system_audit
+from service.scores.calibration import Calibration, CalibrationError, calibrate
 from service.writer.commands import Command, CommandDone, WorkResult
 
 CALIBRATION_ROUTE = "threshold-calibration"
@@ -24,7 +25,8 @@ _log = structlog.get_logger(__name__)
 def threshold_command(gallery: matcher.Gallery, calibration: Calibration) -> Command:
     """Record the change, then apply it once the audit event is committed."""
     audit = system_audit(CALIBRATION_ROUTE,
-                         f"hold FPIR {calibration.target_fpir:g} at the gallery's size")
+                         f"hold FPIR {calibration.target_fpir:g} at the gallery's size",
+                         operation=Operation.THRESHOLDS)
     audit.outcome = {"before": {"finger_threshold": gallery.config.finger_threshold,
                                 "face_threshold": gallery.config.face_threshold},
                      "after": calibration.as_dict()}

@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.crypto import MasterKey
-from service.snapshot import SnapshotError, read_snapshot, write_state
+from service.datasets.sealed import open_templates
+from service.gallery.snapshot import SnapshotError, read_snapshot, write_state
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
-from service.transmission.stored import open_templates
 from service.writer import index_log
 from service.writer.batch import entry_meta
 from service.writer.commands import AddEntry, IndexChange, MarkEntry, RemoveEntry

@@ -1,10 +1,11 @@
 """Mutual TLS between the writer and the shards, and a development CA.
 
 Outside loopback every writer-shard channel is mutually authenticated: each side presents a
-certificate signed by the CA in ABIS_TLS_CA_FILE and checks the other's (ABIS_TLS_CERT_FILE,
-ABIS_TLS_KEY_FILE). Templates travel on these channels only. On 127.0.0.1 (dev, tests) TLS is
-optional. `abis dev-certs` makes a local CA and one certificate each for the shards, the
-writer and the API workers (development only: the CA key is not kept).
+certificate signed by the CA in ABIS_INTERNAL_TLS_CA_FILE and checks the other's
+(ABIS_INTERNAL_TLS_CERT_FILE, ABIS_INTERNAL_TLS_KEY_FILE). Templates travel on these channels
+only. On 127.0.0.1 (dev, tests) TLS is optional. `abis dev-certs` makes a local CA and one
+certificate each for the shards, the writer and the API workers (development only: the CA key
+is not kept).
 """
 
 from __future__ import annotations
@@ -39,16 +40,30 @@ def require_tls_off_loopback(address: str, tls: bool) -> None:
     if not tls and not is_loopback(address):
         raise ConfigurationError(
             f"{address} is not a loopback address: writer-shard traffic needs mutual TLS "
-            "(ABIS_TLS_CA_FILE, ABIS_TLS_CERT_FILE, ABIS_TLS_KEY_FILE)")
+            "(ABIS_INTERNAL_TLS_CA_FILE, ABIS_INTERNAL_TLS_CERT_FILE, "
+            "ABIS_INTERNAL_TLS_KEY_FILE)")
+
+
+# The internal channels' former names (too close to HTTPS's ABIS_TLS_CERT/KEY): refused, not
+# ignored.
+_RENAMED = {"ABIS_TLS_CA_FILE": "ABIS_INTERNAL_TLS_CA_FILE",
+            "ABIS_TLS_CERT_FILE": "ABIS_INTERNAL_TLS_CERT_FILE",
+            "ABIS_TLS_KEY_FILE": "ABIS_INTERNAL_TLS_KEY_FILE"}
 
 
 def _files(settings: Settings) -> tuple[bytes, bytes, bytes] | None:
-    files = (settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file)
+    renamed = sorted(name for name in _RENAMED if name in os.environ)
+    if renamed:  # silently ignored, they would leave the channels without TLS
+        raise ConfigurationError(f"{', '.join(renamed)}: renamed to "
+                                 f"{', '.join(_RENAMED[name] for name in renamed)}")
+    files = (settings.internal_tls_ca_file, settings.internal_tls_cert_file,
+             settings.internal_tls_key_file)
     if not any(files):
         return None
     if not all(files):
-        raise ConfigurationError("mutual TLS needs ABIS_TLS_CA_FILE, ABIS_TLS_CERT_FILE and "
-                                 "ABIS_TLS_KEY_FILE together")
+        raise ConfigurationError("mutual TLS needs ABIS_INTERNAL_TLS_CA_FILE, "
+                                 "ABIS_INTERNAL_TLS_CERT_FILE and ABIS_INTERNAL_TLS_KEY_FILE "
+                                 "together")
     try:
         return tuple(Path(str(path)).read_bytes() for path in files)  # type: ignore[return-value]
     except OSError as error:

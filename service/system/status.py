@@ -3,20 +3,23 @@ retention sweeps, recent errors."""
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Protocol
 
 import orjson
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.oversight import PartitionSize, SweepRun, SystemStatus
 from service.audit.events import Operation
 from service.audit.models import AuditEventRow
 from service.clock import as_utc
-from service.runtime import Runtime
+from service.settings import Settings
 from service.shard.remote import RemoteGallery
 from service.system.recent_errors import recent_errors
 from service.writer.gallery import LocalGallery, WriterGallery
+from service.writer.queue import WorkQueue
 
 _SWEEPS_SHOWN = 10
 
@@ -51,7 +54,22 @@ def _erased(body: str | None) -> int:
     return int(outcome.get("erased", 0))
 
 
-def system_status(runtime: Runtime) -> SystemStatus:
+class Observed(Protocol):
+    """What the system status reads of a running service (a `Runtime` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+    @property
+    def ready(self) -> threading.Event: ...
+    @property
+    def gallery(self) -> WriterGallery: ...
+    @property
+    def pipeline(self) -> WorkQueue: ...
+
+
+def system_status(runtime: Observed) -> SystemStatus:
     snapshot = runtime.settings.effective_snapshot_file
     age: float | None = None
     if snapshot is not None and snapshot.exists():

@@ -3,24 +3,54 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import threading
+from typing import Protocol
 
 import orjson
+from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.transmission import TransmissionRequest, TransmissionResult
 from service.audit.events import RequestAudit
+from service.audit.trail import AuditTrail
 from service.auth import Caller
+from service.clock import Clock
+from service.crypto import MasterKey
 from service.errors import InsufficientQuality, NotReady
+from service.matcher_settings import matcher_config
 from service.rules.categories import rule_for
-from service.runtime import Runtime, matcher_config
+from service.settings import Settings
 from service.statistics.counters import Metric, bump
 from service.store.models import QualityRefusalRow
 from service.transmission.answer import build_answer
 from service.transmission.outcome import TransmissionOutcome
 from service.transmission.prepare import prepare
 from service.writer.commands import Transmit
+from service.writer.queue import WorkQueue
 
 
-def _note_request(runtime: Runtime, request: TransmissionRequest, caller: Caller,
+class Transmitting(Protocol):
+    """What the transmission use case uses of a running service (a `Runtime` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+    @property
+    def master(self) -> MasterKey: ...
+    @property
+    def pipeline(self) -> WorkQueue: ...
+    @property
+    def audit(self) -> AuditTrail | None: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def ready(self) -> threading.Event: ...
+    @property
+    def skew(self) -> dt.timedelta: ...
+
+
+def _note_request(runtime: Transmitting, request: TransmissionRequest, caller: Caller,
                   audit: RequestAudit) -> None:
     """What the audit records of any transmission, refused or not: never the templates."""
     rule = rule_for(request.category, request.admission_decision)
@@ -33,7 +63,7 @@ def _note_request(runtime: Runtime, request: TransmissionRequest, caller: Caller
 
 
 async def transmit(
-    runtime: Runtime,
+    runtime: Transmitting,
     request: TransmissionRequest,
     caller: Caller,
     audit: RequestAudit | None = None,
@@ -62,7 +92,8 @@ async def transmit(
     return build_answer(job, outcome)
 
 
-def _save_quality_refusal(runtime: Runtime, request: TransmissionRequest, caller: Caller) -> None:
+def _save_quality_refusal(runtime: Transmitting, request: TransmissionRequest,
+                          caller: Caller) -> None:
     """Counted for the statistics (Art 38(1)): the sender must retransmit."""
     now = runtime.clock.now()
     with runtime.sessions.begin() as session:

@@ -25,6 +25,7 @@ from service.audit.security import AuthFailureWatch
 from service.audit.trail import AuditTrail
 from service.clock import Clock, as_utc
 from service.crypto import MasterKey
+from service.datasets.sealed import open_details
 from service.errors import DuplicateReferenceNumber, ServiceError
 from service.metrics.registry import IDENTIFICATIONS
 from service.rules.categories import category_of_group
@@ -46,7 +47,6 @@ from service.transmission.batch_store import (
 from service.transmission.eligibility import member_state_index
 from service.transmission.outcome import MatchedDataset, TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission
-from service.transmission.stored import open_details
 from service.writer import index_log
 from service.writer.commands import (
     AddEntry,

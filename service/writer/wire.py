@@ -19,7 +19,7 @@ from schemas.codes import Category, Role
 from schemas.lifecycle import LifecycleResult
 from schemas.transmission import TransmissionRequest
 from service import errors
-from service.audit.events import RequestAudit
+from service.audit.events import Operation, RequestAudit
 from service.auth import Caller
 from service.crypto import Sealed
 from service.rules.categories import rule_for
@@ -54,6 +54,7 @@ def audit_to_json(audit: RequestAudit) -> bytes:
         "member_states": sorted(audit.member_states), "outcome": audit.outcome,
         "probe_hmac": audit.probe_hmac, "problem": audit.problem,
         "keep_until": audit.keep_until, "written": audit.written,
+        "operation": audit.operation,
     })
 
 
@@ -63,6 +64,8 @@ def audit_from_json(data: bytes, into: RequestAudit | None = None) -> RequestAud
     caller = facts["caller"]
     audit = into or RequestAudit(facts["request_id"], facts["method"], facts["client_hash"])
     audit.route = facts["route"]
+    named = facts.get("operation")  # named by the API worker (its route's row, its use case)
+    audit.operation = None if named is None else Operation(named)
     audit.caller = None if caller is None else Caller(
         caller["key_id"], caller["member_state"], caller["unit"], Role(caller["role"]))
     audit.presented_key_id = facts["presented_key_id"]

@@ -23,16 +23,16 @@ from tests.service_process import free_port
 @pytest.fixture
 def certificates(tmp_path: Path) -> dict[str, str]:
     make_dev_certificates(tmp_path, ["127.0.0.1", "localhost"])
-    return {"ABIS_TLS_CA_FILE": str(tmp_path / "ca.pem"),
-            "ABIS_TLS_CERT_FILE": str(tmp_path / "shard.pem"),
-            "ABIS_TLS_KEY_FILE": str(tmp_path / "shard.key")}
+    return {"ABIS_INTERNAL_TLS_CA_FILE": str(tmp_path / "ca.pem"),
+            "ABIS_INTERNAL_TLS_CERT_FILE": str(tmp_path / "shard.pem"),
+            "ABIS_INTERNAL_TLS_KEY_FILE": str(tmp_path / "shard.key")}
 
 
 @pytest.fixture
 def server(certificates: dict[str, str]) -> Iterator[tuple[int, health.HealthServicer]]:
-    settings = Settings(tls_ca_file=Path(certificates["ABIS_TLS_CA_FILE"]),
-                        tls_cert_file=Path(certificates["ABIS_TLS_CERT_FILE"]),
-                        tls_key_file=Path(certificates["ABIS_TLS_KEY_FILE"]))
+    settings = Settings(internal_tls_ca_file=Path(certificates["ABIS_INTERNAL_TLS_CA_FILE"]),
+                        internal_tls_cert_file=Path(certificates["ABIS_INTERNAL_TLS_CERT_FILE"]),
+                        internal_tls_key_file=Path(certificates["ABIS_INTERNAL_TLS_KEY_FILE"]))
     port = free_port()
     grpc_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     servicer = health.HealthServicer()

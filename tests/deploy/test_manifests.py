@@ -72,8 +72,9 @@ def test_compose_keeps_secrets_out_of_the_image_and_runs_only_existing_commands(
             assert environment[variable].startswith("/run/secrets/")
         assert "ABIS_MASTER_KEY" not in environment and "ABIS_DATABASE_URL" not in environment
         mounted = {f"/run/secrets/{secret}" for secret in service["secrets"]}
-        for variable in ("ABIS_MASTER_KEY_FILE", "ABIS_TLS_CA_FILE", "ABIS_TLS_CERT_FILE",
-                         "ABIS_TLS_KEY_FILE", "ABIS_TLS_CERT", "ABIS_TLS_KEY"):
+        for variable in ("ABIS_MASTER_KEY_FILE", "ABIS_INTERNAL_TLS_CA_FILE",
+                         "ABIS_INTERNAL_TLS_CERT_FILE", "ABIS_INTERNAL_TLS_KEY_FILE",
+                         "ABIS_TLS_CERT", "ABIS_TLS_KEY"):
             if variable in environment:
                 assert environment[variable] in mounted, (name, variable)
         if "healthcheck" in service:
@@ -115,7 +116,7 @@ def _abis_click_command(argv: list[str]) -> tuple[Any, list[str]]:
     """The click command `abis <argv>` names, and the arguments left for it."""
     import typer
 
-    from service.cli.main import app
+    from tooling.cli.main import app
 
     command: Any = typer.main.get_command(app)
     words = list(argv)
@@ -171,7 +172,7 @@ def _is_abis_command(argv: list[str]) -> bool:
     """Whether `abis <argv>` names a command of this version (its options aside)."""
     import typer
 
-    from service.cli.main import app
+    from tooling.cli.main import app
 
     command: Any = typer.main.get_command(app)
     for word in argv:
@@ -319,7 +320,7 @@ def test_scale_out_component_wires_api_writer_and_shards() -> None:
         pod = next(r for r in resources if r["metadata"]["name"] == name
                    and r["kind"] in ("Deployment", "StatefulSet"))["spec"]["template"]["spec"]
         env = _env(pod["containers"][0])
-        assert env["ABIS_TLS_CERT_FILE"].endswith(f"/{role}.pem")
+        assert env["ABIS_INTERNAL_TLS_CERT_FILE"].endswith(f"/{role}.pem")
         volume = next(v for v in pod["volumes"] if v["name"] == "internal-tls")["secret"]
         assert {item["key"] for item in volume["items"]} == \
             {"ca.pem", f"{role}.pem", f"{role}.key"}

@@ -8,10 +8,10 @@ import httpx
 import orjson
 import pytest
 
-from service.bulk.client import load, progress_path
-from service.synth.dataset import SynthOptions, generate, read_lines, read_manifest, read_records
 from tests.factories import new_person_seed, transmission
 from tests.service_process import RunningService, cli
+from tooling.bulk.client import load, progress_path
+from tooling.synth.dataset import SynthOptions, generate, read_lines, read_manifest, read_records
 
 
 @pytest.fixture(scope="module")

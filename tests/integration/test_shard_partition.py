@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.clock import Clock
+from service.datasets.sealed import template_source
 from service.errors import ConfigurationError, WriterFenced
 from service.runtime import make_gallery
 from service.settings import Settings
@@ -29,7 +30,6 @@ from service.store.lease import acquire_writer_lease
 from service.store.models import DatasetRow
 from service.store.schema import upgrade
 from service.transmission.outcome import TransmissionOutcome
-from service.transmission.stored import template_source
 from service.writer.batch import BatchProcessor, Transmit
 from service.writer.gallery import LocalGallery
 from tests.factories import new_person_seed

@@ -29,8 +29,9 @@ from tests.unit.test_batch_processor import MASTER, _job
 
 
 def _tls(directory: Path, role: str) -> Settings:
-    return Settings(tls_ca_file=directory / "ca.pem", tls_cert_file=directory / f"{role}.pem",
-                    tls_key_file=directory / f"{role}.key")
+    return Settings(internal_tls_ca_file=directory / "ca.pem",
+                    internal_tls_cert_file=directory / f"{role}.pem",
+                    internal_tls_key_file=directory / f"{role}.key")
 
 
 def test_mutual_tls_between_writer_and_shard(tmp_path: Path) -> None:

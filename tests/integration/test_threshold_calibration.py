@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from service.audit.models import AuditEventRow
-from service.bulk.client import load
-from service.synth.dataset import SynthOptions, generate
-from service.synth.profiles import profile_model
 from tests.service_process import RunningService, cli, free_port
+from tooling.bulk.client import load
+from tooling.synth.dataset import SynthOptions, generate
+from tooling.synth.profiles import profile_model
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import math
 import pytest
 
 import matcher
-from service.evaluation.calibration import CalibrationError, calibrate
-from service.evaluation.intervals import bootstrap, wilson
-from service.evaluation.study import Candidate, StudyData, decided, run_study
-from service.evaluation.study_report import calibration_check, fit_tail, study_figures
-from service.synth.profiles import profile_model
+from service.scores.calibration import CalibrationError, calibrate
+from tooling.evaluation.intervals import bootstrap, wilson
+from tooling.evaluation.study import Candidate, StudyData, decided, run_study
+from tooling.evaluation.study_report import calibration_check, fit_tail, study_figures
+from tooling.synth.profiles import profile_model
 
 CONFIG = matcher.MatcherConfig()
 

@@ -1,7 +1,8 @@
 """The README's architecture picture and the tree agree.
 
-Every package of `service/` is in the picture, everything the picture names exists, and every
-top-level folder of the repository is in it: a new package or folder means a new line there.
+Every package of `service/` and `tooling/` is in the picture, under its folder; everything the
+picture names exists, and every top-level folder of the repository is in it: a new package or
+folder means a new line there.
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ def named_top_level() -> set[str]:
     return {match.group(1) for line in picture() if (match := _TOP.match(line))}
 
 
-def named_in_service() -> set[str]:
-    return {match.group(1) for line in picture() if (match := _CHILD.match(line))}
+def named_in(folder: str) -> set[str]:
+    """What the picture lists under the top-level `folder` (its lines after the folder's)."""
+    named: dict[str, set[str]] = {}
+    parent = ""
+    for line in picture():
+        if top := _TOP.match(line):
+            parent = top.group(1)
+        elif child := _CHILD.match(line):
+            named.setdefault(parent, set()).add(child.group(1))
+    return named.get(folder, set())
 
 
 def tracked_top_level_folders() -> set[str]:
@@ -35,26 +44,32 @@ def tracked_top_level_folders() -> set[str]:
     return {path.split("/")[0] for path in listed if "/" in path and not path.startswith(".")}
 
 
-def service_packages() -> set[str]:
-    return {f"{path.name}/" for path in (ROOT / "service").iterdir()
+def packages(folder: str) -> set[str]:
+    return {f"{path.name}/" for path in (ROOT / folder).iterdir()
             if path.is_dir() and any(path.glob("*.py"))}
 
 
+DETAILED = ("service", "tooling")  # the folders whose packages the picture lists one by one
+
+
 def test_the_picture_is_found() -> None:
-    assert {"service", "matcher", "schemas", "tests"} <= named_top_level()
-    assert len(named_in_service()) >= 10
+    assert {"service", "tooling", "matcher", "schemas", "tests"} <= named_top_level()
+    assert len(named_in("service")) >= 10
+    assert len(named_in("tooling")) >= 4
 
 
 def test_everything_the_picture_names_exists() -> None:
     absent = sorted(name for name in named_top_level() if not (ROOT / name).is_dir())
     assert not absent, f"the README's picture names folders that do not exist: {absent}"
-    missing = sorted(name for name in named_in_service() if not (ROOT / "service" / name).exists())
-    assert not missing, f"the README's picture names what service/ does not hold: {missing}"
+    for folder in named_top_level():
+        missing = sorted(name for name in named_in(folder) if not (ROOT / folder / name).exists())
+        assert not missing, f"the README's picture names what {folder}/ does not hold: {missing}"
 
 
-def test_every_package_of_service_is_in_the_picture() -> None:
-    unnamed = sorted(service_packages() - named_in_service())
-    assert not unnamed, f"packages of service/ missing from the README's picture: {unnamed}"
+def test_every_package_of_service_and_tooling_is_in_the_picture() -> None:
+    for folder in DETAILED:
+        unnamed = sorted(packages(folder) - named_in(folder))
+        assert not unnamed, f"packages of {folder}/ missing from the README's picture: {unnamed}"
 
 
 def test_every_top_level_folder_is_in_the_picture() -> None:

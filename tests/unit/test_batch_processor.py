@@ -15,6 +15,7 @@ from schemas.transmission import TransmissionRequest
 from service.auth import Caller
 from service.clock import Clock
 from service.crypto import MasterKey
+from service.datasets.sealed import template_source
 from service.errors import DuplicateReferenceNumber
 from service.runtime import matcher_config
 from service.settings import Settings
@@ -22,7 +23,6 @@ from service.store.database import make_engine, make_sessions
 from service.store.schema import upgrade
 from service.transmission.outcome import TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission, prepare
-from service.transmission.stored import template_source
 from service.writer.batch import BatchProcessor, Transmit
 from service.writer.gallery import LocalGallery
 from tests.factories import new_person_seed, transmission

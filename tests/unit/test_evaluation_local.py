@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import matcher
-from service.evaluation.local import gather_locally
-from service.evaluation.report import write_report
-from service.synth.dataset import SynthOptions, generate, read_manifest
+from tooling.evaluation.local import gather_locally
+from tooling.evaluation.report import write_report
+from tooling.synth.dataset import SynthOptions, generate, read_manifest
 
 
 def test_mated_probes_find_their_person_and_the_report_is_written(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_mated_probes_find_their_person_and_the_report_is_written(tmp_path: Path
 def test_failures_to_acquire_are_counted_not_retried(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from service.synth.captures import CaptureModel
+    from tooling.synth.captures import CaptureModel
 
     model = replace(CaptureModel(), failed_session=0.3)
     generate(SynthOptions(persons=40, seed=4, mated_probes=20, non_mated_probes=20, model=model),

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from service.evaluation.metrics import (
+from service.scores.metrics import (
     MatedSearch,
     det_curve,
     fnir,

@@ -22,14 +22,14 @@ from service.audit.keys import (
 )
 from service.crypto import MasterKey, load_master_key, open_sealed, seal
 from service.crypto.master_key import generate_key_file
+from service.datasets.sealed import open_details, require_key_opens_store
 from service.errors import ConfigurationError
+from service.gallery.snapshot import SnapshotError, load_snapshot, snapshot_key_id, write_snapshot
 from service.lifecycle.rewrap import rewrap_datasets
 from service.settings import Settings
-from service.snapshot import SnapshotError, load_snapshot, snapshot_key_id, write_snapshot
 from service.store.database import make_engine, make_sessions
 from service.store.models import DatasetRow
 from service.store.schema import upgrade
-from service.transmission.stored import open_details, require_key_opens_store
 from tests.unit.test_snapshot import CONFIG, FAST, _gallery, _insert, _templates
 
 

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.crypto import MasterKey, seal
-from service.snapshot import SnapshotError, load_snapshot, write_snapshot
+from service.gallery.loader import load_or_rebuild
+from service.gallery.snapshot import SnapshotError, load_snapshot, write_snapshot
 from service.store.database import make_engine, make_sessions
 from service.store.models import DatasetRow
 from service.store.payload import DatasetPayload, encode_payload
 from service.store.schema import upgrade
 from service.transmission.eligibility import member_state_index
-from service.transmission.gallery_loader import load_or_rebuild
 from service.transmission.prepare import dataset_identity
 
 CONFIG = matcher.MatcherConfig(finger_dim=64, face_dim=64)
@@ -200,7 +200,7 @@ class _Clock:
 
 
 def test_snapshot_policy_after_changes_time_and_erasures(tmp_path: Path) -> None:
-    from service.snapshotter import Snapshotter
+    from service.gallery.snapshotter import Snapshotter
 
     gallery, _ = _gallery(10)
     clock = _Clock()
@@ -231,7 +231,7 @@ def test_snapshot_policy_after_changes_time_and_erasures(tmp_path: Path) -> None
 def test_what_startup_reconciled_is_saved_at_a_clean_shutdown(tmp_path: Path) -> None:
     """After a crash the store holds datasets the snapshot lacks; startup adds them. A clean
     shutdown with nothing new must still save them, or every later start adds them again."""
-    from service.snapshotter import Snapshotter
+    from service.gallery.snapshotter import Snapshotter
 
     gallery, _ = _gallery(10)
     path = tmp_path / "gallery.snapshot"

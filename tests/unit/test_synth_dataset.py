@@ -10,8 +10,8 @@ import pytest
 
 from schemas.bulk import BulkItem
 from service.rules.dates import old_enough
-from service.synth.captures import CaptureModel
-from service.synth.dataset import (
+from tooling.synth.captures import CaptureModel
+from tooling.synth.dataset import (
     Population,
     SynthOptions,
     generate,
@@ -19,7 +19,7 @@ from service.synth.dataset import (
     read_manifest,
     read_records,
 )
-from service.synth.names import BY_CODE
+from tooling.synth.names import BY_CODE
 
 SMALL = SynthOptions(persons=60, seed=5, mated_probes=10, non_mated_probes=10, shard_size=25)
 

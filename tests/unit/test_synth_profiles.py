@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.synth.profile_stats import profile_statistics
-from service.synth.profiles import PROFILES, profile_model
+from tooling.synth.profile_stats import profile_statistics
+from tooling.synth.profiles import PROFILES, profile_model
 
 
 @pytest.fixture(scope="module")

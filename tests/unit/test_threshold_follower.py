@@ -8,11 +8,11 @@ from concurrent.futures import Future
 import numpy as np
 
 import matcher
-from service.audit.events import Operation, finish, operation_for
-from service.bench.population import gallery as synthetic
+from service.audit.events import Operation, finish
 from service.lifecycle.thresholds import CALIBRATION_ROUTE, ThresholdFollower
-from service.synth.profiles import profile_model
 from service.writer.commands import Command, WorkResult
+from tooling.bench.population import gallery as synthetic
+from tooling.synth.profiles import profile_model
 
 
 def _gallery(size: int, start: int = 0) -> list[tuple[int, matcher.Templates, matcher.EntryMeta]]:
@@ -52,6 +52,6 @@ def test_thresholds_follow_growth_and_each_change_is_an_audit_event() -> None:
     assert audit is not None and audit.route == CALIBRATION_ROUTE
     event = finish(audit, 200, dt.datetime.now(dt.UTC))
     assert event.operation == Operation.THRESHOLDS.value == "matcher:thresholds"
-    assert operation_for("SYSTEM", CALIBRATION_ROUTE) is Operation.THRESHOLDS
+    assert audit.operation is Operation.THRESHOLDS  # named by the follower, not its route
     assert event.body["outcome"]["before"]["finger_threshold"] == first[0]
     assert event.body["outcome"]["after"]["gallery_size"] == 1200

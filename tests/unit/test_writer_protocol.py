@@ -15,7 +15,7 @@ import pytest
 from schemas.codes import Category, Role
 from schemas.lifecycle import LifecycleResult, MarkReason
 from schemas.transmission import TransmissionRequest
-from service.audit.events import RequestAudit
+from service.audit.events import Operation, RequestAudit
 from service.auth import Caller
 from service.crypto import MasterKey
 from service.errors import DuplicateReferenceNumber
@@ -46,7 +46,8 @@ def test_generated_code_is_up_to_date(tmp_path: Path) -> None:
 
 
 def _audit() -> RequestAudit:
-    audit = RequestAudit("r1", "POST", "h", route="/v1/transmissions", caller=CALLER)
+    audit = RequestAudit("r1", "POST", "h", route="/v1/transmissions", caller=CALLER,
+                         operation=Operation.TRANSMIT)
     audit.concern("IT2X", "IT", dt.date(2030, 1, 2))
     audit.outcome = {"result": "hit"}
     audit.probe_hmac = "abc"

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from schemas.dataset import DatasetView
 from schemas.problem import Problem
 from service.api.deps import AUTHORIZED, AuditDep, CurrentCaller, ReferenceNumberPath, RuntimeDep
-from service.datasets import read_dataset
+from service.datasets.read import read_dataset
 
 router = APIRouter(tags=["datasets"], dependencies=[AUTHORIZED])
 
@@ -25,7 +25,7 @@ def get_dataset(
     if audit is not None:
         audit.purpose = "read own dataset (Art 40)"
         audit.concern(reference_number, caller.member_state, None)
-    view = read_dataset(runtime, reference_number, caller)
+    view = read_dataset(runtime.sessions, runtime.master, reference_number, caller)
     if audit is not None:
         audit.concern(reference_number, caller.member_state, view.retention_until)
     return view

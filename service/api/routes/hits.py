@@ -18,6 +18,6 @@ router = APIRouter(prefix="/v1/hits", tags=["hits"], dependencies=[AUTHORIZED],
 async def false_hit(hit_id: RowIdPath, body: FalseHitReport, caller: CurrentCaller,
                     runtime: RuntimeDep, audit: AuditDep) -> dict[str, object]:
     """Report a hit as false: the sequence is unlinked and the statistic counts it."""
-    result = await run_command(runtime, report_false_hit(hit_id, caller, audit))
+    result = await run_command(runtime.pipeline, report_false_hit(hit_id, caller, audit))
     assert isinstance(result, dict)
     return result

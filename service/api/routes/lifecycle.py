@@ -32,7 +32,7 @@ async def update_dataset(reference_number: ReferenceNumberPath, body: DatasetUpd
                          caller: CurrentCaller, runtime: RuntimeDep, audit: AuditDep
                          ) -> LifecycleResult:
     """Add status information (responsible Member State, transfer, departure, security flag)."""
-    return _done(await run_command(runtime, amend(reference_number, body, caller,
+    return _done(await run_command(runtime.pipeline, amend(reference_number, body, caller,
                                                   runtime.master, audit)))
 
 
@@ -41,7 +41,7 @@ async def mark_dataset(reference_number: ReferenceNumberPath, body: MarkRequest,
                        caller: CurrentCaller, runtime: RuntimeDep, audit: AuditDep
                        ) -> LifecycleResult:
     """Mark a dataset: protection granted or residence document issued (Art 31)."""
-    return _done(await run_command(runtime, set_mark(reference_number, body.reason, caller,
+    return _done(await run_command(runtime.pipeline, set_mark(reference_number, body.reason, caller,
                                                      audit)))
 
 
@@ -49,7 +49,7 @@ async def mark_dataset(reference_number: ReferenceNumberPath, body: MarkRequest,
 async def unmark_dataset(reference_number: ReferenceNumberPath, caller: CurrentCaller,
                          runtime: RuntimeDep, audit: AuditDep) -> LifecycleResult:
     """Remove the mark: the status was revoked or ended."""
-    return _done(await run_command(runtime, set_mark(reference_number, None, caller,
+    return _done(await run_command(runtime.pipeline, set_mark(reference_number, None, caller,
                                                      audit)))
 
 
@@ -57,7 +57,7 @@ async def unmark_dataset(reference_number: ReferenceNumberPath, caller: CurrentC
 async def extend_dataset(reference_number: ReferenceNumberPath, caller: CurrentCaller,
                          runtime: RuntimeDep, audit: AuditDep) -> LifecycleResult:
     """Extend a temporary-protection dataset's retention by one year."""
-    return _done(await run_command(runtime, extend(reference_number, caller, audit)))
+    return _done(await run_command(runtime.pipeline, extend(reference_number, caller, audit)))
 
 
 @router.delete("", response_model=LifecycleResult)
@@ -69,5 +69,5 @@ async def erase_dataset(
     audit: AuditDep,
 ) -> LifecycleResult:
     """Erase a dataset in advance (Art 30); it stops hitting at once and cannot be recovered."""
-    return _done(await run_command(runtime, erase(reference_number, reason, caller,
+    return _done(await run_command(runtime.pipeline, erase(reference_number, reason, caller,
                                                   audit)))

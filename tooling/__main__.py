@@ -1,0 +1,3 @@
+from tooling.cli.main import app
+
+app(prog_name="abis")

@@ -1,0 +1,1 @@
+"""The bulk client: loads an `abis synth` directory through the service's bulk endpoint."""
