@@ -123,7 +123,7 @@ def _shard_main(partition: int, partitions: int, address: str, database: str,
     from service.store.database import make_engine, make_sessions
 
     configure_logging("WARNING")
-    settings = Settings(index=index)  # type: ignore[arg-type]
+    settings = Settings(index=index)
     sessions = make_sessions(make_engine(database))
     gallery = make_gallery(settings, regenerate(matcher_config(settings)))
     serve(Partition(partition, partitions, gallery, sessions, MasterKey(os.urandom(32))),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +52,10 @@ def shard(
                      sessions, master, snapshot=snapshot,
                      snapshot_every=settings.snapshot_every,
                      snapshot_seconds=settings.snapshot_seconds,
-                     inline_catch_up=settings.shard_inline_catch_up)
+                     inline_catch_up=settings.shard_inline_catch_up,
+                     replica=f"{partition}/{partitions}@{socket.gethostname()}:"
+                             f"{address.rpartition(':')[2]}",
+                     report_seconds=settings.index_log_report_seconds)
     serve(part, address, credentials)
 
 
