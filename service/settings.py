@@ -158,6 +158,11 @@ class Settings(BaseSettings):
         default=2_000, ge=0,
         description="A shard behind a search by up to this many log rows catches up before "
                     "answering; further behind, it refuses and catches up in the background.")
+    metrics_listen: str | None = Field(
+        default=None,
+        description="`abis shard` and `abis writer`: host:port of this process's Prometheus "
+                    "exporter (plain HTTP /metrics; keep it on loopback or a pod-internal "
+                    "address). Unset: no exporter. The command's --metrics-listen wins.")
     index_log_keep: int = Field(
         default=100_000, ge=1,
         description="Index log rows always kept (the newest), whatever the shard replicas "

@@ -18,6 +18,9 @@ def shard(
     partitions: Annotated[int, typer.Option(min=1, help="P, the number of partitions")],
     listen: Annotated[str | None, typer.Option(
         help="host:port (default ABIS_SHARD_LISTEN); mutual TLS required off loopback")] = None,
+    metrics_listen: Annotated[str | None, typer.Option(
+        help="host:port of the Prometheus exporter (default ABIS_METRICS_LISTEN; unset: "
+             "none)")] = None,
     snapshot_file: Annotated[Path | None, typer.Option(
         help="This replica's encrypted partition snapshot (default: in ABIS_DATA_DIR, named "
              "after the partition and the address)")] = None,
@@ -56,7 +59,8 @@ def shard(
                      replica=f"{partition}/{partitions}@{socket.gethostname()}:"
                              f"{address.rpartition(':')[2]}",
                      report_seconds=settings.index_log_report_seconds)
-    serve(part, address, credentials)
+    serve(part, address, credentials,
+          metrics_listen=metrics_listen or settings.metrics_listen)
 
 
 def dev_certs(
