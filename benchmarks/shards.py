@@ -162,10 +162,22 @@ class QuietLock:
             fcntl.flock(self._fd, mode)
 
     @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        self._take(fcntl.LOCK_EX)
+    def exclusive(self, wait: float = 1200.0) -> Iterator[str]:
+        """Exclusive for the block if obtained within `wait` seconds (other sessions' shared
+        holds come and go); else the block runs under the shared hold, and says so."""
+        held = "none" if self._fd is None else "shared (exclusive not obtained)"
+        deadline = time.monotonic() + wait
+        while self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = "exclusive"
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
         try:
-            yield
+            yield held
         finally:
             self._take(fcntl.LOCK_SH)
 
@@ -380,7 +392,7 @@ def main() -> None:
             expected = exact.answers() if exact else None
             base_hits: list[frozenset[int]] | None = None
             if embedded is not None:
-                with lock.exclusive():
+                with lock.exclusive() as held:
                     timed_search(embedded.search_many, batch[:_BATCH], 1)
                     before = embedded.rechecked
                     base_hits, rate, latencies = timed_search(embedded.search_many, batch,
@@ -393,7 +405,8 @@ def main() -> None:
                     "index_mib": round(embedded.nbytes() / 2**20, 1),
                     "rechecks_per_search": round((embedded.rechecked - before)
                                                  / (args.rounds * len(batch)), 3),
-                    "mates_found": mates_found(base_hits, mates), "load_average": load}
+                    "mates_found": mates_found(base_hits, mates), "load_average": load,
+                    "lock": held}
                 if expected is not None:
                     results["embedded"]["against_exact_sample"] = agreement(
                         [base_hits[i] for i in sample], expected)
@@ -432,7 +445,8 @@ def measure(cluster: Cluster, embedded: matcher.Gallery | None, batch: list[matc
     """Throughput and latency of one configuration (exclusive lock), re-checks and memory."""
     row: dict[str, Any] = {"partitions": cluster.partitions,
                            "fill_seconds": round(cluster.fill_seconds, 1)}
-    with lock.exclusive():
+    with lock.exclusive() as held:
+        row["lock"] = held
         if embedded is not None:  # the embedded baseline again, just before: rates drift
             _, near_rate, _ = timed_search(embedded.search_many, batch, rounds)
             row["embedded_probes_per_second_just_before"] = round(near_rate, 1)
