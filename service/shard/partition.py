@@ -291,6 +291,9 @@ class Partition:
         with self._lock:
             self._rebuild.clear()
             self.snapshot_seq = None
+            # A new gallery object: a search still holding the old one sees it swapped and is
+            # refused (ShardService), instead of answering from a half-loaded one.
+            self.gallery = self._empty_gallery()
             self._load_from(None, None)
         self.rebuilds += 1
         self.ready.set()

@@ -59,17 +59,19 @@ class ShardService:
         raise AssertionError("context.abort raises")
 
     def _search(self, request: pb.SearchRequest, context: Any) -> pb.SearchReply:
+        gallery = self.partition.gallery  # the one `ensure` vouches for, unless rebuilt
         self._admit(request.epoch, context)
         self.partition.ensure(request.min_seq)
         metrics.SEARCH_PROBES.inc(len(request.probes))
-        outcomes = self.partition.gallery.search_many(
+        outcomes = gallery.search_many(
             [codec.templates_from_pb(probe) for probe in request.probes],
             [codec.eligibility_from_pb(eligible) for eligible in request.eligibles],
             finger_threshold=request.finger_threshold,
             face_threshold=request.face_threshold,
             limit=request.limit or None,
         )
-        gallery = self.partition.gallery
+        if self.partition.gallery is not gallery:  # rebuilt from the store meanwhile
+            raise Behind("the partition was rebuilt during the search")
         return pb.SearchReply(
             outcomes=[codec.outcome_to_pb(outcome) for outcome in outcomes],
             applied_seq=self.partition.applied, epoch=self.partition.epoch,
