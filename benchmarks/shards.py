@@ -1,34 +1,49 @@
 """The gallery in shard servers against the embedded engine, on one machine, in one run.
 
-Builds N synthetic datasets (ten 128-d fingers and a 512-d face each, random: impostor scores
-are those of unrelated people) and probes (half mated: a stored dataset plus capture noise;
-half strangers), then measures, in the same run:
+Synthetic datasets (ten 128-d fingers and a 512-d face each, random: impostor scores are those
+of unrelated people) are generated row by row from per-row seeds, so nothing has to keep the raw
+vectors: a chunk is generated, pushed to every shard configuration through the shard protocol's
+Apply (as the writer pushes changes) and to the embedded engine, then dropped. Any row can be
+generated again on demand, which is how
+  - mated probes are made (rows chosen in advance, plus capture noise; strangers are rows past
+    the gallery's end), and
+  - every gallery (embedded and shards) gets a template source for its exact re-checks, as the
+    service's store is: re-checks per search are counted (shards report theirs in each reply).
+Measured in the same run:
   1. the embedded engine (matcher.Gallery, fast index) searching batches of 64 probes;
-  2. the RPC path at P = 1: one shard server process holding the same N, searched through
-     RemoteGallery (the writer's fan-out code) -> the ratio to (1), both as separate runs and
-     with batches alternating between the two (drift of the shared machine cancels out);
-  3. P = 2 and P = 4 (each partition one shard process): throughput and batch latency;
-  4. memory per partition (the shard process's RSS after filling, and its index's bytes);
-  5. exact re-checks per search (candidates re-scored from the template source) as the
-     gallery grows, with the embedded engine and an in-memory source.
-The shard galleries are filled directly through the shard protocol's Apply (as the writer
-pushes changes), not through the store: the shards run over an empty database, so neither side
-re-checks from a store in (1)-(4); (5) measures the re-checks separately. Decisions of every
-configuration are compared with the embedded engine's.
+  2. P = 1, 2, 4 shard processes (one partition each) searched through RemoteGallery (the
+     writer's fan-out code): throughput and batch latency, the ratio to the embedded engine
+     just before, and at P = 1 batches alternating between the two (drift cancels out);
+  3. memory per partition (the shard process's RSS after filling);
+  4. agreement: decisions and hits of every configuration against the embedded engine, and,
+     with --exact-sample K, against exact search of K probes streamed chunk by chunk (an exact
+     matcher.Gallery per chunk, results merged by score as the shards' answers are merged);
+  5. exact re-checks per search.
+Throughput sections take the quiet lock exclusively (fcntl, --lock; each section stays well
+under 15 minutes), the rest holds it shared. Without the embedded engine (--no-embedded, for
+10,000,000 datasets) agreement is against the exact sample only.
 
     .venv/bin/python benchmarks/shards.py --datasets 100000 --searches 1280
+    .venv/bin/python benchmarks/shards.py --datasets 1000000 --searches 640 --rounds 1 \
+        --exact-sample 128
+    .venv/bin/python benchmarks/shards.py --datasets 10000000 --partitions 4 --no-embedded \
+        --exact-sample 128 --searches 256 --rounds 1
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import multiprocessing
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from concurrent import futures
 from pathlib import Path
 from typing import Any
 
@@ -40,43 +55,60 @@ import matcher  # noqa: E402
 
 _BATCH = 64
 _FILL = 2_000
+_SEED = 20261201
 _EVERYONE = matcher.Eligibility(groups=frozenset({1}))
 _META = matcher.EntryMeta(group=1, member_state=0)
 
 
-def _unit(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
-    vectors = rng.standard_normal((rows, dim), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def dataset(rng: np.random.Generator, count: int, config: matcher.MatcherConfig
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Fingers (count, 10, d) and faces (count, f), with quality norms in 0.6..1.4."""
-    fingers = _unit(rng, count * 10, config.finger_dim).reshape(count, 10, config.finger_dim)
-    fingers *= rng.uniform(0.6, 1.4, (count, 10, 1)).astype(np.float32)
-    faces = _unit(rng, count, config.face_dim) * np.float32(0.9)
-    return fingers, faces
+def row_vectors(row: int, config: matcher.MatcherConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Row `row`'s fingers (10, d) and face (f,), from its own seed: the same on every call."""
+    rng = np.random.default_rng((_SEED, row))
+    fingers = rng.standard_normal((10, config.finger_dim), dtype=np.float32)
+    fingers *= (rng.uniform(0.6, 1.4, (10, 1)).astype(np.float32)
+                / np.linalg.norm(fingers, axis=1, keepdims=True))
+    face = rng.standard_normal(config.face_dim, dtype=np.float32)
+    face *= np.float32(0.9) / np.linalg.norm(face)
+    return fingers, face
 
 
 def templates(fingers: np.ndarray, face: np.ndarray) -> matcher.Templates:
     return matcher.Templates({p + 1: fingers[p] for p in range(10)}, face)
 
 
-def probes(rng: np.random.Generator, fingers: np.ndarray, faces: np.ndarray, count: int,
-           config: matcher.MatcherConfig) -> tuple[list[matcher.Templates], list[int | None]]:
-    """Half mated (another capture of a stored dataset), half strangers."""
+def row_templates(row: int, config: matcher.MatcherConfig) -> matcher.Templates:
+    return templates(*row_vectors(row, config))
+
+
+def regenerate(config: matcher.MatcherConfig) -> matcher.TemplateSource:
+    """The template source of a synthetic gallery: any row, generated again."""
+    def source(ids: Sequence[int]) -> dict[int, matcher.Templates]:
+        return {int(i): row_templates(int(i), config) for i in ids}
+    return source
+
+
+def make_probes(datasets: int, count: int, config: matcher.MatcherConfig
+                ) -> tuple[list[matcher.Templates], list[int | None]]:
+    """Half mated (another capture of a stored row, rows chosen in advance), half strangers
+    (rows past the gallery's end)."""
+    rng = np.random.default_rng((_SEED + 1, 0))
     made: list[matcher.Templates] = []
     mates: list[int | None] = []
-    strangers_f, strangers_face = dataset(rng, count - count // 2, config)
-    for _ in range(count // 2):
-        row = int(rng.integers(len(fingers)))
-        noise = rng.standard_normal(fingers[row].shape, dtype=np.float32) * np.float32(0.06)
-        made.append(templates(fingers[row] + noise, faces[row]))
+    for row in rng.choice(datasets, count // 2, replace=False).tolist():
+        fingers, face = row_vectors(row, config)
+        noise = rng.standard_normal(fingers.shape, dtype=np.float32) * np.float32(0.06)
+        made.append(templates(fingers + noise, face))
         mates.append(row)
-    for n in range(len(strangers_f)):
-        made.append(templates(strangers_f[n], strangers_face[n]))
+    for n in range(count - count // 2):
+        made.append(row_templates(datasets + n, config))
         mates.append(None)
     return made, mates
+
+
+def chunks(datasets: int, config: matcher.MatcherConfig
+           ) -> Iterator[list[tuple[int, matcher.Templates, matcher.EntryMeta]]]:
+    for lo in range(0, datasets, _FILL):
+        yield [(row, row_templates(row, config), _META)
+               for row in range(lo, min(lo + _FILL, datasets))]
 
 
 def _shard_main(partition: int, partitions: int, address: str, database: str,
@@ -84,18 +116,18 @@ def _shard_main(partition: int, partitions: int, address: str, database: str,
     os.environ["ABIS_LOG_LEVEL"] = "WARNING"
     from service.crypto import MasterKey
     from service.logging_setup import configure_logging
-    from service.runtime import make_gallery
+    from service.runtime import make_gallery, matcher_config
     from service.settings import Settings
     from service.shard.partition import Partition
     from service.shard.server import serve
     from service.store.database import make_engine, make_sessions
 
     configure_logging("WARNING")
-    settings = Settings(index=index)  # type: ignore[arg-type]
+    settings = Settings(index=index)
     sessions = make_sessions(make_engine(database))
-    part = Partition(partition, partitions, make_gallery(settings), sessions,
-                     MasterKey(os.urandom(32)))
-    serve(part, address, None)
+    gallery = make_gallery(settings, regenerate(matcher_config(settings)))
+    serve(Partition(partition, partitions, gallery, sessions, MasterKey(os.urandom(32))),
+          address, None)
 
 
 def _rss_mib(pid: int) -> float:
@@ -112,6 +144,42 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+class QuietLock:
+    """The machine's quiet lock: shared for the whole run, exclusive around timed sections."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._fd = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT)
+        self._take(fcntl.LOCK_SH)
+
+    def _take(self, mode: int) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, mode)
+
+    @contextlib.contextmanager
+    def exclusive(self, wait: float = 1200.0) -> Iterator[str]:
+        """Exclusive for the block if obtained within `wait` seconds (other sessions' shared
+        holds come and go); else the block runs under the shared hold, and says so."""
+        held = "none" if self._fd is None else "shared (exclusive not obtained)"
+        deadline = time.monotonic() + wait
+        while self._fd is not None:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = "exclusive"
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+        try:
+            yield held
+        finally:
+            self._take(fcntl.LOCK_SH)
 
 
 def timed_search(search: Any, batch: list[matcher.Templates], rounds: int
@@ -147,92 +215,106 @@ def alternating(first: Any, second: Any, batch: list[matcher.Templates], rounds:
     return rounds * len(batch) / spent[0], rounds * len(batch) / spent[1]
 
 
-def run_sharded(partitions: int, fingers: np.ndarray, faces: np.ndarray,
-                batch: list[matcher.Templates], rounds: int, index: str, database: str,
-                embedded: matcher.Gallery) -> dict[str, Any]:
-    from service.settings import Settings
-    from service.shard import codec
-    from service.shard.protocol import shard_pb2 as pb
-    from service.shard.remote import RemoteGallery
-    from service.writer.commands import AddEntry
+class Cluster:
+    """P shard processes (one partition each) and the writer's fan-out client to them."""
 
-    context = multiprocessing.get_context("spawn")
-    addresses = [f"127.0.0.1:{_free_port()}" for _ in range(partitions)]
-    processes = [context.Process(target=_shard_main, args=(p, partitions, addresses[p],
-                                                           database, index), daemon=True)
-                 for p in range(partitions)]
-    for process in processes:
-        process.start()
-    try:
-        settings = Settings(shards=",".join(addresses), shard_timeout_seconds=120)
-        deadline = time.monotonic() + 120
+    def __init__(self, partitions: int, database: str, index: str) -> None:
+        from service.settings import Settings
+        from service.shard.remote import RemoteGallery
+
+        self.partitions = partitions
+        self.seq = 0
+        context = multiprocessing.get_context("spawn")
+        addresses = [f"127.0.0.1:{_free_port()}" for _ in range(partitions)]
+        self.processes = [context.Process(target=_shard_main, args=(
+            p, partitions, addresses[p], database, index), daemon=True)
+            for p in range(partitions)]
+        for process in self.processes:
+            process.start()
+        settings = Settings(shards=",".join(addresses), shard_timeout_seconds=300)
+        deadline = time.monotonic() + 180
         while True:
-            try:
+            with contextlib.suppress(Exception):
                 remote = RemoteGallery.connect(settings, epoch=1)
                 if not any(r.stale for group in remote._partitions for r in group):
                     break
                 remote.close()
-            except Exception:
-                pass
             if time.monotonic() > deadline:
                 raise RuntimeError("shards did not start")
             time.sleep(0.5)
-        started = time.perf_counter()
-        seq = 0
-        for lo in range(0, len(fingers), _FILL):
-            rows = range(lo, min(lo + _FILL, len(fingers)))
-            for p, replica in enumerate(group[0] for group in remote._partitions):
-                changes = [codec.change_to_pb(AddEntry(row, templates(fingers[row], faces[row]),
-                                                       _META))
-                           for row in rows if row % partitions == p]
-                replica.apply(pb.ApplyRequest(epoch=1, from_seq=seq, upto_seq=seq + 1,
-                                              changes=changes), timeout=300)
-            seq += 1
-        fill_seconds = time.perf_counter() - started
+        self.remote = remote
+        self.fill_seconds = 0.0
 
-        def search(part: list[matcher.Templates], eligibles: list[matcher.Eligibility]
-                   ) -> list[matcher.SearchOutcome]:
-            return remote.search(part, eligibles, min_seq=seq).outcomes
+    def push(self, chunk: list[tuple[int, matcher.Templates, matcher.EntryMeta]]) -> None:
+        from service.shard import codec
+        from service.shard.protocol import shard_pb2 as pb
+        from service.writer.commands import AddEntry
 
-        timed_search(search, batch[:_BATCH], 1)  # warm up channels and threads
-        hits, rate, latencies = timed_search(search, batch, rounds)
-        memory = [_rss_mib(process.pid or 0) for process in processes]
-        local_rate, rpc_rate = alternating(embedded.search_many, search, batch, rounds)
-        remote.close()
-        return {"partitions": partitions, "probes_per_second": round(rate, 1),
-                "batch_latency_ms_p50": round(1000 * float(np.median(latencies)), 1),
-                "batch_latency_ms_p95": round(1000 * float(np.percentile(latencies, 95)), 1),
-                "fill_seconds": round(fill_seconds, 1),
-                "rss_mib_per_partition": [round(m, 1) for m in memory],
-                "alternating_batches": {"embedded_probes_per_second": round(local_rate, 1),
-                                        "rpc_probes_per_second": round(rpc_rate, 1),
-                                        "ratio": round(rpc_rate / local_rate, 3)},
-                "_hits": hits}
-    finally:
-        for process in processes:
+        t0 = time.perf_counter()
+        for p, group in enumerate(self.remote._partitions):
+            changes = [codec.change_to_pb(AddEntry(row, entry, meta))
+                       for row, entry, meta in chunk if row % self.partitions == p]
+            group[0].apply(pb.ApplyRequest(epoch=1, from_seq=self.seq, upto_seq=self.seq + 1,
+                                           changes=changes), timeout=600)
+        self.seq += 1
+        self.fill_seconds += time.perf_counter() - t0
+
+    def search(self, part: list[matcher.Templates], eligibles: list[matcher.Eligibility]
+               ) -> list[matcher.SearchOutcome]:
+        return self.remote.search(part, eligibles, min_seq=self.seq).outcomes
+
+    def rechecked(self) -> int:
+        """Re-checks so far, summed over the partitions (an empty search reports them)."""
+        from service.shard.protocol import shard_pb2 as pb
+
+        return sum(int(group[0].search(pb.SearchRequest(epoch=1, min_seq=self.seq),
+                                       timeout=60).rechecked)
+                   for group in self.remote._partitions)
+
+    def rss_mib(self) -> list[float]:
+        return [round(_rss_mib(process.pid or 0), 1) for process in self.processes]
+
+    def close(self) -> None:
+        self.remote.close()
+        for process in self.processes:
             process.terminate()
-        for process in processes:
+        for process in self.processes:
             process.join(30)
 
 
-def rechecks(config: matcher.MatcherConfig, fingers: np.ndarray, faces: np.ndarray,
-             sizes: list[int], batch: list[matcher.Templates]) -> list[dict[str, Any]]:
-    """Exact re-checks per search with an in-memory source (the store, in the service)."""
-    rows: list[dict[str, Any]] = []
-    for size in sizes:
-        def source(ids: Any) -> dict[int, matcher.Templates]:
-            return {int(i): templates(fingers[int(i)], faces[int(i)]) for i in ids}
+class ExactSample:
+    """Exact search of sample probes streamed over the gallery chunk by chunk: each chunk in an
+    exact matcher.Gallery, hits merged across chunks by score (the merge sharding does)."""
 
-        gallery = matcher.Gallery(config, index="fast", source=source)
-        gallery.add_many((row, templates(fingers[row], faces[row]), _META)
-                         for row in range(size))
-        before = gallery.rechecked
-        for lo in range(0, len(batch), _BATCH):
-            part = batch[lo:lo + _BATCH]
-            gallery.search_many(part, [_EVERYONE] * len(part))
-        rows.append({"gallery": size,
-                     "rechecks_per_search": round((gallery.rechecked - before) / len(batch), 3)})
-    return rows
+    def __init__(self, config: matcher.MatcherConfig, probes: list[matcher.Templates]) -> None:
+        self.config = config
+        self.probes = probes
+        self.hits: list[list[matcher.Hit]] = [[] for _ in probes]
+        self.seconds = 0.0
+
+    def add(self, chunk: list[tuple[int, matcher.Templates, matcher.EntryMeta]]) -> None:
+        t0 = time.perf_counter()
+        gallery = matcher.Gallery(self.config)
+        gallery.add_many(chunk)
+        outcomes = gallery.search_many(self.probes, [_EVERYONE] * len(self.probes))
+        for merged, outcome in zip(self.hits, outcomes, strict=True):
+            merged.extend(outcome.hits)
+        self.seconds += time.perf_counter() - t0
+
+    def answers(self) -> list[frozenset[int]]:
+        return [frozenset(hit.entry_id for hit in hits) for hits in self.hits]
+
+
+def agreement(found: list[frozenset[int]], expected: list[frozenset[int]]) -> dict[str, float]:
+    return {"same_decisions": round(sum(bool(a) == bool(b) for a, b in zip(
+                found, expected, strict=True)) / len(found), 4),
+            "same_hits": round(sum(a == b for a, b in zip(
+                found, expected, strict=True)) / len(found), 4)}
+
+
+def mates_found(hits: list[frozenset[int]], mates: list[int | None]) -> str:
+    mated = [(found, mate) for found, mate in zip(hits, mates, strict=False) if mate is not None]
+    return f"{sum(mate in found for found, mate in mated)}/{len(mated)}"
 
 
 def main() -> None:
@@ -242,78 +324,153 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--partitions", type=int, action="append", default=[])
     parser.add_argument("--index", choices=["fast", "exact"], default="fast")
+    parser.add_argument("--no-embedded", action="store_true",
+                        help="no embedded engine (its memory would not fit at 10M)")
+    parser.add_argument("--exact-sample", type=int, default=0,
+                        help="probes (half mated) checked against streamed exact search")
+    parser.add_argument("--lock", type=Path, default=None,
+                        help="the quiet lock (e.g. /work/coord/quiet.lock)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
+    lock = QuietLock(args.lock)
     partitions = args.partitions or [1, 2, 4]
     config = matcher.MatcherConfig()
-    rng = np.random.default_rng(20261130)
     started = time.perf_counter()
-    fingers, faces = dataset(rng, args.datasets, config)
-    batch, mates = probes(rng, fingers, faces, args.searches, config)
+    batch, mates = make_probes(args.datasets, args.searches, config)
+    half = args.exact_sample // 2
+    sample = list(range(half)) + list(range(len(batch) // 2, len(batch) // 2 + half))
     print(f"{args.datasets:,} synthetic datasets, {len(batch):,} probes (half mated), "
-          f"{os.cpu_count()} cores, shared machine", flush=True)
-
-    embedded = matcher.Gallery(config, index=args.index)
-    t0 = time.perf_counter()
-    embedded.add_many((row, templates(fingers[row], faces[row]), _META)
-                      for row in range(args.datasets))
-    load_seconds = time.perf_counter() - t0
-    timed_search(embedded.search_many, batch[:_BATCH], 1)
-    base_hits, base_rate, base_lat = timed_search(embedded.search_many, batch, args.rounds)
-    found = sum(1 for hits, mate in zip(base_hits, mates, strict=True)
-                if mate is not None and mate in hits)
-    print(f"embedded: {base_rate:,.1f} probes/s, batch p50 "
-          f"{1000 * np.median(base_lat):.1f} ms; index {embedded.nbytes() / 2**20:,.1f} MiB; "
-          f"mates found {found}/{sum(m is not None for m in mates)}", flush=True)
-
+          f"configurations P={partitions}, {os.cpu_count()} cores, shared machine", flush=True)
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "datasets": args.datasets, "searches": len(batch), "index": args.index,
-        "cpu_count": os.cpu_count(), "filled": "directly through the shard protocol's Apply",
-        "embedded": {"probes_per_second": round(base_rate, 1),
-                     "batch_latency_ms_p50": round(1000 * float(np.median(base_lat)), 1),
-                     "index_mib": round(embedded.nbytes() / 2**20, 1),
-                     "load_seconds": round(load_seconds, 1),
-                     "mates_found": found},
+        "command": " ".join(sys.argv), "datasets": args.datasets, "searches": len(batch),
+        "index": args.index, "cpu_count": os.cpu_count(),
+        "filled": "generated per row (own seed) in chunks of 2,000, pushed through the shard "
+                  "protocol's Apply; every gallery re-checks from a source that regenerates "
+                  "rows",
         "sharded": [],
     }
-    index_mib = embedded.nbytes() / 2**20
+    embedded = (None if args.no_embedded else
+                matcher.Gallery(config, index=args.index, source=regenerate(config)))
+    exact = ExactSample(config, [batch[i] for i in sample]) if sample else None
     with tempfile.TemporaryDirectory() as tmp:
         from service.store.database import make_engine
         from service.store.schema import upgrade
 
         database = f"sqlite:///{Path(tmp) / 'empty.db'}"
         upgrade(make_engine(database))
-        for count in partitions:
-            # The embedded baseline again, just before: the machine is shared, rates drift.
-            _, near_rate, _ = timed_search(embedded.search_many, batch, args.rounds)
-            row = run_sharded(count, fingers, faces, batch, args.rounds, args.index, database,
-                              embedded)
-            row["embedded_probes_per_second_just_before"] = round(near_rate, 1)
-            hits = row.pop("_hits")
-            row["same_decisions_as_embedded"] = round(sum(
-                bool(a) == bool(b) for a, b in zip(hits, base_hits, strict=True)) / len(hits), 4)
-            row["same_hits_as_embedded"] = round(sum(
-                a == b for a, b in zip(hits, base_hits, strict=True)) / len(hits), 4)
-            row["ratio_to_embedded"] = round(row["probes_per_second"] / near_rate, 3)
-            results["sharded"].append(row)
-            print(f"P={count}: {row['probes_per_second']:,.1f} probes/s "
-                  f"({row['ratio_to_embedded']:.2f}x embedded), batch p50 "
-                  f"{row['batch_latency_ms_p50']} ms p95 {row['batch_latency_ms_p95']} ms, "
-                  f"alternating batches {row['alternating_batches']['ratio']:.2f}x; "
-                  f"RSS/partition {row['rss_mib_per_partition']} MiB, same decisions "
-                  f"{row['same_decisions_as_embedded']:.2%}", flush=True)
-    del embedded
-    sizes = sorted({max(1, args.datasets // 4), max(1, args.datasets // 2), args.datasets})
-    results["rechecks"] = rechecks(config, fingers, faces, sizes, batch)
-    for row in results["rechecks"]:
-        print(f"re-checks per search at {row['gallery']:,}: {row['rechecks_per_search']}")
-    results["index_mib_per_million"] = round(index_mib * 1e6 / args.datasets, 1)
+        clusters = [Cluster(count, database, args.index) for count in partitions]
+        pool = futures.ThreadPoolExecutor(max_workers=len(clusters))
+        try:
+            fill_started, embedded_seconds, generate_seconds = time.perf_counter(), 0.0, 0.0
+            t0 = time.perf_counter()
+            for number, chunk in enumerate(chunks(args.datasets, config)):
+                generate_seconds += time.perf_counter() - t0
+                pushed = [pool.submit(cluster.push, chunk) for cluster in clusters]
+                if embedded is not None:  # while the shards add the chunk (other processes)
+                    t1 = time.perf_counter()
+                    embedded.add_many(chunk)
+                    embedded_seconds += time.perf_counter() - t1
+                if exact is not None:
+                    exact.add(chunk)
+                for push in pushed:
+                    push.result()
+                if number % 50 == 0:
+                    done = min(args.datasets, (number + 1) * _FILL)
+                    print(f"  filled {done:,} ({time.perf_counter() - fill_started:,.0f} s, "
+                          f"load {_load()})", flush=True)
+                t0 = time.perf_counter()
+            results["fill"] = {
+                "seconds": round(time.perf_counter() - fill_started, 1),
+                "generate_seconds": round(generate_seconds, 1),
+                "embedded_add_seconds": round(embedded_seconds, 1),
+                "exact_sample_seconds": round(exact.seconds, 1) if exact else None,
+                "per_configuration_seconds": {str(c.partitions): round(c.fill_seconds, 1)
+                                              for c in clusters},
+                "load_average": _load()}
+            print(f"filled in {results['fill']['seconds']:,} s", flush=True)
+            expected = exact.answers() if exact else None
+            base_hits: list[frozenset[int]] | None = None
+            if embedded is not None:
+                with lock.exclusive() as held:
+                    timed_search(embedded.search_many, batch[:_BATCH], 1)
+                    before = embedded.rechecked
+                    base_hits, rate, latencies = timed_search(embedded.search_many, batch,
+                                                              args.rounds)
+                    load = _load()
+                results["embedded"] = {
+                    "probes_per_second": round(rate, 1),
+                    "batch_latency_ms_p50": round(1000 * float(np.median(latencies)), 1),
+                    "batch_latency_ms_p95": round(1000 * float(np.percentile(latencies, 95)), 1),
+                    "index_mib": round(embedded.nbytes() / 2**20, 1),
+                    "rechecks_per_search": round((embedded.rechecked - before)
+                                                 / (args.rounds * len(batch)), 3),
+                    "mates_found": mates_found(base_hits, mates), "load_average": load,
+                    "lock": held}
+                if expected is not None:
+                    results["embedded"]["against_exact_sample"] = agreement(
+                        [base_hits[i] for i in sample], expected)
+                print(f"embedded: {results['embedded']}", flush=True)
+            for cluster in clusters:
+                row = measure(cluster, embedded, batch, args.rounds, lock)
+                hits = row.pop("_hits")
+                row["mates_found"] = mates_found(hits, mates)
+                if base_hits is not None:
+                    row["against_embedded"] = agreement(hits, base_hits)
+                if expected is not None:
+                    row["against_exact_sample"] = agreement([hits[i] for i in sample], expected)
+                results["sharded"].append(row)
+                print(f"P={cluster.partitions}: {row}", flush=True)
+        finally:
+            pool.shutdown()
+            for cluster in clusters:
+                cluster.close()
+    if exact is not None:
+        results["exact_sample"] = {"probes": len(sample), "mated": half,
+                                   "with_hits": sum(bool(h) for h in exact.answers())}
+    if embedded is not None:
+        results["index_mib_per_million"] = round(embedded.nbytes() / 2**20 * 1e6
+                                                 / args.datasets, 1)
     results["seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"shards-{args.datasets // 1000}k-{dt.date.today().isoformat()}.json"
+    size = (f"{args.datasets // 1_000_000}m" if args.datasets % 1_000_000 == 0
+            else f"{args.datasets // 1000}k")
+    path = args.out / f"shards-{size}-{dt.date.today().isoformat()}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {path} ({results['seconds']} s)")
+
+
+def measure(cluster: Cluster, embedded: matcher.Gallery | None, batch: list[matcher.Templates],
+            rounds: int, lock: QuietLock) -> dict[str, Any]:
+    """Throughput and latency of one configuration (exclusive lock), re-checks and memory."""
+    row: dict[str, Any] = {"partitions": cluster.partitions,
+                           "fill_seconds": round(cluster.fill_seconds, 1)}
+    with lock.exclusive() as held:
+        row["lock"] = held
+        if embedded is not None:  # the embedded baseline again, just before: rates drift
+            _, near_rate, _ = timed_search(embedded.search_many, batch, rounds)
+            row["embedded_probes_per_second_just_before"] = round(near_rate, 1)
+        timed_search(cluster.search, batch[:_BATCH], 1)  # warm up channels and threads
+        before = cluster.rechecked()
+        hits, rate, latencies = timed_search(cluster.search, batch, rounds)
+        rechecked = cluster.rechecked() - before
+        if embedded is not None and cluster.partitions == 1:
+            local, rpc = alternating(embedded.search_many, cluster.search, batch, rounds)
+            row["alternating_batches"] = {"embedded_probes_per_second": round(local, 1),
+                                          "rpc_probes_per_second": round(rpc, 1),
+                                          "ratio": round(rpc / local, 3)}
+        row["load_average"] = _load()
+    row.update({
+        "probes_per_second": round(rate, 1),
+        "batch_latency_ms_p50": round(1000 * float(np.median(latencies)), 1),
+        "batch_latency_ms_p95": round(1000 * float(np.percentile(latencies, 95)), 1),
+        "rechecks_per_search": round(rechecked / (rounds * len(batch)), 3),
+        "rss_mib_per_partition": cluster.rss_mib(),
+        "_hits": hits})
+    row["rss_mib_total"] = round(sum(row["rss_mib_per_partition"]), 1)
+    if "embedded_probes_per_second_just_before" in row:
+        row["ratio_to_embedded"] = round(rate / row["embedded_probes_per_second_just_before"], 3)
+    return row
 
 
 if __name__ == "__main__":

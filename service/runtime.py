@@ -42,6 +42,7 @@ from service.writer.queue import WorkQueue
 if TYPE_CHECKING:
     from service.lifecycle.retention import Sweeper
     from service.lifecycle.thresholds import ThresholdFollower
+    from service.writer.log_pruning import LogPruner
 
 _log = structlog.get_logger(__name__)
 
@@ -73,6 +74,7 @@ class Runtime:
     on_failure: Callable[[], None] | None = None  # `abis serve`: stop the server
     lease: WriterLease | None = None
     sweeper: Sweeper | None = None
+    log_pruner: LogPruner | None = None
     snapshotter: Snapshotter | None = None
     thresholds: ThresholdFollower | None = None
     writes: bool = True  # False in an API worker: the remote writer writes, loads, sweeps
@@ -157,6 +159,19 @@ class Runtime:
         self.sweeper = Sweeper(self.pipeline.submit, lambda: self.clock.now().date(),
                                self.settings.sweep_interval_seconds)
         self.sweeper.start()
+        self._start_log_pruner()
+
+    def _start_log_pruner(self) -> None:
+        import datetime as dt
+
+        from service.writer.log_pruning import LogPruner
+
+        settings = self.settings
+        self.log_pruner = LogPruner(
+            self.sessions, settings.index_log_keep,
+            dt.timedelta(seconds=settings.index_log_report_max_age_seconds),
+            settings.index_log_prune_seconds, self.clock.now)
+        self.log_pruner.start()
 
     def _load(self) -> None:
         if not isinstance(self.gallery, LocalGallery):
@@ -197,6 +212,8 @@ class Runtime:
     def stop(self) -> None:
         if self.sweeper is not None:
             self.sweeper.stop()
+        if self.log_pruner is not None:
+            self.log_pruner.stop()
         if self.thresholds is not None:
             self.thresholds.stop()
         self.pipeline.stop()

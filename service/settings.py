@@ -158,6 +158,25 @@ class Settings(BaseSettings):
         default=2_000, ge=0,
         description="A shard behind a search by up to this many log rows catches up before "
                     "answering; further behind, it refuses and catches up in the background.")
+    metrics_listen: str | None = Field(
+        default=None,
+        description="`abis shard` and `abis writer`: host:port of this process's Prometheus "
+                    "exporter (plain HTTP /metrics; keep it on loopback or a pod-internal "
+                    "address). Unset: no exporter. The command's --metrics-listen wins.")
+    index_log_keep: int = Field(
+        default=100_000, ge=1,
+        description="Index log rows always kept (the newest), whatever the shard replicas "
+                    "report; older rows go once every replica's snapshot is past them.")
+    index_log_prune_seconds: float = Field(
+        default=300.0, gt=0, description="How often the writer prunes the index log.")
+    index_log_report_max_age_seconds: float = Field(
+        default=7 * 86_400.0, gt=0,
+        description="A shard replica silent this long no longer holds the index log back; "
+                    "if it comes back behind the pruned log, it rebuilds from the store.")
+    index_log_report_seconds: float = Field(
+        default=60.0, gt=0,
+        description="How often a shard reports the log sequence it still needs (sooner when "
+                    "it writes a snapshot).")
     # Internal gRPC (API workers, writer, shards); named apart from HTTPS's ABIS_TLS_CERT/KEY.
     internal_tls_ca_file: Path | None = Field(
         default=None, description="CA of the API, writer and shard certificates (internal "

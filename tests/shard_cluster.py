@@ -35,6 +35,7 @@ class Shard:
     partition: int
     partitions: int
     port: int = field(default_factory=free_port)
+    metrics_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,7 +45,8 @@ class Shard:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service", "shard", "--partition", str(self.partition),
-             "--partitions", str(self.partitions), "--listen", self.address],
+             "--partitions", str(self.partitions), "--listen", self.address,
+             "--metrics-listen", f"127.0.0.1:{self.metrics_port}"],
             env=self.env, stderr=subprocess.DEVNULL)
 
     def wait_serving(self, timeout: float = 60.0, credentials: object | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,9 @@ def shard(
     partitions: Annotated[int, typer.Option(min=1, help="P, the number of partitions")],
     listen: Annotated[str | None, typer.Option(
         help="host:port (default ABIS_SHARD_LISTEN); mutual TLS required off loopback")] = None,
+    metrics_listen: Annotated[str | None, typer.Option(
+        help="host:port of the Prometheus exporter (default ABIS_METRICS_LISTEN; unset: "
+             "none)")] = None,
     snapshot_file: Annotated[Path | None, typer.Option(
         help="This replica's encrypted partition snapshot (default: in ABIS_DATA_DIR, named "
              "after the partition and the address)")] = None,
@@ -49,8 +53,12 @@ def shard(
                      sessions, master, snapshot=snapshot,
                      snapshot_every=settings.snapshot_every,
                      snapshot_seconds=settings.snapshot_seconds,
-                     inline_catch_up=settings.shard_inline_catch_up)
-    serve(part, address, credentials)
+                     inline_catch_up=settings.shard_inline_catch_up,
+                     replica=f"{partition}/{partitions}@{socket.gethostname()}:"
+                             f"{address.rpartition(':')[2]}",
+                     report_seconds=settings.index_log_report_seconds)
+    serve(part, address, credentials,
+          metrics_listen=metrics_listen or settings.metrics_listen)
 
 
 def dev_certs(

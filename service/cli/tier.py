@@ -24,6 +24,9 @@ _RESTART_PAUSE_SECONDS = 1.0
 def writer(
     listen: Annotated[str | None, typer.Option(
         help="host:port (default ABIS_WRITER_LISTEN); mutual TLS required off loopback")] = None,
+    metrics_listen: Annotated[str | None, typer.Option(
+        help="host:port of the Prometheus exporter (default ABIS_METRICS_LISTEN; unset: "
+             "none)")] = None,
 ) -> None:
     """Run the ordered writer (gallery, queue, commits) for `abis api` workers."""
     from service.logging_setup import configure_logging
@@ -40,7 +43,8 @@ def writer(
         runtime = Runtime.build(settings)
     except ServiceError as error:
         fail(error.detail)
-    serve(runtime, address, credentials)
+    serve(runtime, address, credentials,
+          metrics_listen=metrics_listen or settings.metrics_listen)
 
 
 def _run_api(settings: Settings, workers: int) -> None:

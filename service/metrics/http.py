@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.registry import CollectorRegistry
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector, CollectorRegistry
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics.registry import LATENCY, REGISTRY, REQUESTS
 from service.metrics.runtime_collector import RuntimeCollector
+from service.metrics.writer import WriterCollector
 from service.runtime import Runtime
 
-__all__ = ["CONTENT_TYPE_LATEST", "RequestMetrics", "exposition", "runtime_registry"]
+__all__ = ["CONTENT_TYPE_LATEST", "RequestMetrics", "exporter_registry", "exposition",
+           "runtime_registry"]
 
 
 class RequestMetrics:
@@ -48,9 +52,28 @@ class RequestMetrics:
 
 
 def runtime_registry(runtime: Runtime) -> CollectorRegistry:
-    """A registry of the gauges read from `runtime` (one per application)."""
+    """A registry of the gauges read from `runtime` (one per application); the writer's too in
+    the process that writes."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RuntimeCollector(runtime))
+    if runtime.writes:
+        registry.register(WriterCollector(runtime))
+    return registry
+
+
+class _Exposition(Collector):
+    def __init__(self, runtime_gauges: CollectorRegistry) -> None:
+        self._runtime_gauges = runtime_gauges
+
+    def collect(self) -> Iterator[Metric]:
+        yield from REGISTRY.collect()
+        yield from self._runtime_gauges.collect()
+
+
+def exporter_registry(runtime: Runtime) -> CollectorRegistry:
+    """What /metrics serves, as one registry for an exporter of its own (`abis writer`)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Exposition(runtime_registry(runtime)))
     return registry
 
 

@@ -9,10 +9,18 @@ while a background catch-up runs: never an answer from a partition that misses a
 
 Startup: the encrypted partition snapshot (tagged with its sequence) if usable, else every
 stored dataset of the partition (the committed sequence read first); then the log from there.
+
+The log is pruned (service/writer/log_pruning.py) below what the replicas report they need:
+this replica reports the sequence of its snapshot on disk (without one, what it has applied).
+A snapshot older than the pruned horizon is not replayed: the partition is rebuilt from the
+store. So is a running replica that finds, reading the log, that rows it needs were pruned
+(its report was too old to count): it refuses searches ("loading") until rebuilt.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +37,7 @@ from service.datasets.sealed import open_templates
 from service.gallery.snapshot import SnapshotError, read_snapshot, write_state
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
-from service.writer import index_log
+from service.writer import index_log, log_pruning
 from service.writer.batch import entry_meta
 from service.writer.commands import AddEntry, IndexChange, MarkEntry, RemoveEntry
 from service.writer.gallery import apply_to
@@ -48,6 +56,10 @@ class StaleEpoch(Exception):
     """The request comes from a writer whose epoch was superseded."""
 
 
+class Pruned(Exception):
+    """Log rows this replica needs were pruned: it must rebuild its partition from the store."""
+
+
 @dataclass
 class _Snapshots:
     path: Path
@@ -63,7 +75,8 @@ class Partition:
         self, partition: int, partitions: int, gallery: matcher.Gallery,
         sessions: sessionmaker[Session], master: MasterKey, *, snapshot: Path | None = None,
         snapshot_every: int = 100_000, snapshot_seconds: float = 3600.0,
-        inline_catch_up: int = 2_000,
+        inline_catch_up: int = 2_000, replica: str | None = None,
+        report_seconds: float = 60.0,
     ) -> None:
         if not 0 <= partition < partitions:
             raise ValueError(f"partition must be in 0..{partitions - 1}")
@@ -80,6 +93,13 @@ class Partition:
         self._inline = inline_catch_up  # log rows a search may wait for; beyond, it is refused
         self._snapshots = (None if snapshot is None
                            else _Snapshots(snapshot, snapshot_every, snapshot_seconds))
+        self.replica = replica or f"{partition}/{partitions}"
+        self.snapshot_seq: int | None = None  # the sequence of our snapshot on disk
+        self.snapshot_at: float | None = None  # when it was written or loaded (time.time())
+        self.rebuilds = 0
+        self._report_seconds = report_seconds
+        self._reported: tuple[int, float] | None = None  # (needs_after, monotonic time)
+        self._rebuild = threading.Event()
 
     # -- fencing ----------------------------------------------------------------------------
 
@@ -94,16 +114,31 @@ class Partition:
 
     def load(self, progress: Callable[[int], None] | None = None) -> None:
         seq = self._load_snapshot()
+        try:
+            self._load_from(seq, progress)
+        except Pruned:  # the log was pruned past us while we loaded: from the store, once more
+            self._load_from(None, progress)
+        self.ready.set()
+        _log.info("partition_ready", partition=self.partition, datasets=len(self.gallery),
+                  applied_seq=self.applied)
+
+    def _load_from(self, seq: int | None, progress: Callable[[int], None] | None) -> None:
+        """From the snapshot's sequence `seq`, or (None) from the store; then the log."""
         if seq is None:
+            if len(self.gallery):
+                self.gallery = self._empty_gallery()
             with self._sessions() as session:
                 seq = index_log.committed_seq(session)  # before reading: the log covers the rest
+            self._report(seq)  # before the long read: the rows after `seq` stay for us
             self._load_store(progress)
         with self._lock:
             self.applied = seq
         self.catch_up(None)
-        self.ready.set()
-        _log.info("partition_ready", partition=self.partition, datasets=len(self.gallery),
-                  applied_seq=self.applied)
+
+    def _empty_gallery(self) -> matcher.Gallery:
+        old = self.gallery
+        return matcher.Gallery(old.config, index=old.kind.value, fast=old.fast_params,
+                               source=old.source)
 
     def _load_snapshot(self) -> int | None:
         if self._snapshots is None or not self._snapshots.path.exists():
@@ -112,11 +147,18 @@ class Partition:
             state, seq = read_snapshot(self._snapshots.path, self._master)
             if seq is None:
                 raise SnapshotError("the snapshot is not a shard's (no sequence)")
+            with self._sessions() as session:
+                horizon = log_pruning.pruned_through(session)
+            if seq < horizon:
+                raise SnapshotError(f"the log was pruned through {horizon}, past the "
+                                    f"snapshot's sequence {seq}: rebuilding from the store")
             self.gallery.load_state(state)
         except (SnapshotError, ValueError, KeyError) as error:
             _log.warning("partition_snapshot_unusable", reason=str(error))
             return None
+        self.snapshot_seq, self.snapshot_at = seq, self._snapshots.path.stat().st_mtime
         _log.info("partition_snapshot_loaded", datasets=len(self.gallery), applied_seq=seq)
+        self._report(seq)
         return seq
 
     def _load_store(self, progress: Callable[[int], None] | None) -> None:
@@ -147,10 +189,15 @@ class Partition:
                 self._change(changes)
                 self.applied = upto
                 return
-        self.catch_up(upto)
+        # Pruned: we stay behind (searches are refused) until the follower has rebuilt us.
+        with contextlib.suppress(Pruned):
+            self.catch_up(upto)
 
     def catch_up(self, upto: int | None) -> int:
-        """Apply the log after `applied` (up to `upto`, else to the committed sequence)."""
+        """Apply the log after `applied` (up to `upto`, else to the committed sequence).
+
+        Pruned (and a rebuild is due) if rows after `applied` were pruned: the horizon is read
+        after the rows, so a pruning that committed meanwhile is seen."""
         done = 0
         with self._lock:
             while True:
@@ -161,6 +208,9 @@ class Partition:
                     logged = index_log.read_since(session, self.applied, self.partition,
                                                   self.partitions, upto=target,
                                                   limit=_LOG_CHUNK)
+                    if log_pruning.pruned_through(session) > self.applied:
+                        self._rebuild.set()
+                        raise Pruned(f"the log was pruned past sequence {self.applied}")
                     self._change(self._changes_of(session, logged))
                 done += len(logged)
                 self.applied = logged[-1].seq if len(logged) == _LOG_CHUNK else target
@@ -212,17 +262,59 @@ class Partition:
         self.known = max(self.known, min_seq)
         if self.applied >= min_seq:
             return
-        if self.lag(min_seq) > self._inline:
+        if self._rebuild.is_set() or self.lag(min_seq) > self._inline:
             raise Behind(f"applied {self.applied} < {min_seq}")
-        self.catch_up(min_seq)
+        try:
+            self.catch_up(min_seq)
+        except Pruned as error:
+            raise Behind(str(error)) from None
 
     # -- background: follow the log, write snapshots ----------------------------------------
 
     def follow_once(self) -> None:
+        if self._rebuild.is_set():
+            self.rebuild()
         if self.ready.is_set() and self.applied < self.known:
-            self.catch_up(self.known)
+            try:
+                self.catch_up(self.known)
+            except Pruned:
+                self.rebuild()
         if self._snapshots is not None and self._snapshot_due():
             self.save()
+        self._report(self.needs_after())
+
+    def rebuild(self) -> None:
+        """Reload the partition from the store (the log no longer reaches back to us);
+        searches are refused meanwhile."""
+        _log.warning("partition_rebuilding", partition=self.partition, applied_seq=self.applied)
+        self.ready.clear()
+        with self._lock:
+            self._rebuild.clear()
+            self.snapshot_seq = None
+            # A new gallery object: a search still holding the old one sees it swapped and is
+            # refused (ShardService), instead of answering from a half-loaded one.
+            self.gallery = self._empty_gallery()
+            self._load_from(None, None)
+        self.rebuilds += 1
+        self.ready.set()
+        _log.info("partition_rebuilt", partition=self.partition, datasets=len(self.gallery),
+                  applied_seq=self.applied)
+
+    def needs_after(self) -> int:
+        """The log this replica may still need: after its snapshot on disk (a restart replays
+        from there), else after what it has applied."""
+        return self.applied if self.snapshot_seq is None else min(self.snapshot_seq,
+                                                                    self.applied)
+
+    def _report(self, needs_after: int) -> None:
+        now = time.monotonic()
+        if self._reported is not None and self._reported[0] == needs_after and (
+                now - self._reported[1] < self._report_seconds):
+            return
+        with self._sessions.begin() as session:
+            log_pruning.report(session, self.replica, self.partition, self.partitions,
+                               needs_after, dt.datetime.now(dt.UTC))
+        self._reported = (needs_after, now)
 
     def _snapshot_due(self) -> bool:
         snaps = self._snapshots
@@ -245,4 +337,6 @@ class Partition:
             self._snapshots.changes = 0
             self._snapshots.dirty_since = self._snapshots.last_removal = None
         count = write_state(self._snapshots.path, state, self._master, seq=seq)
+        self.snapshot_seq, self.snapshot_at = seq, time.time()
         _log.info("partition_snapshot_written", datasets=count, applied_seq=seq)
+        self._report(self.needs_after())

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import Any
 
 import grpc
 import structlog
 
 import matcher
+from service.metrics import shard as metrics
+from service.metrics.exporter import start_exporter
 from service.shard import codec
 from service.shard.partition import Behind, Partition, StaleEpoch
 from service.shard.protocol import shard_pb2 as pb
@@ -38,22 +41,37 @@ class ShardService:
             context.abort(grpc.StatusCode.UNAVAILABLE, "loading")
 
     def search(self, request: pb.SearchRequest, context: Any) -> pb.SearchReply:
-        self._admit(request.epoch, context)
+        started = time.perf_counter()
+        outcome = "refused"
         try:
-            self.partition.ensure(request.min_seq)
+            reply = self._search(request, context)
+            outcome = "answered"
+            return reply
         except Behind as error:
+            outcome = "behind"
             context.abort(grpc.StatusCode.UNAVAILABLE, f"behind: {error}")
-        try:
-            outcomes = self.partition.gallery.search_many(
-                [codec.templates_from_pb(probe) for probe in request.probes],
-                [codec.eligibility_from_pb(eligible) for eligible in request.eligibles],
-                finger_threshold=request.finger_threshold,
-                face_threshold=request.face_threshold,
-                limit=request.limit or None,
-            )
         except (matcher.MatcherError, ValueError) as error:
+            outcome = "invalid"
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, type(error).__name__)
-        gallery = self.partition.gallery
+        finally:
+            metrics.SEARCHES.labels(outcome).inc()
+            metrics.SEARCH_SECONDS.observe(time.perf_counter() - started)
+        raise AssertionError("context.abort raises")
+
+    def _search(self, request: pb.SearchRequest, context: Any) -> pb.SearchReply:
+        gallery = self.partition.gallery  # the one `ensure` vouches for, unless rebuilt
+        self._admit(request.epoch, context)
+        self.partition.ensure(request.min_seq)
+        metrics.SEARCH_PROBES.inc(len(request.probes))
+        outcomes = gallery.search_many(
+            [codec.templates_from_pb(probe) for probe in request.probes],
+            [codec.eligibility_from_pb(eligible) for eligible in request.eligibles],
+            finger_threshold=request.finger_threshold,
+            face_threshold=request.face_threshold,
+            limit=request.limit or None,
+        )
+        if self.partition.gallery is not gallery:  # rebuilt from the store meanwhile
+            raise Behind("the partition was rebuilt during the search")
         return pb.SearchReply(
             outcomes=[codec.outcome_to_pb(outcome) for outcome in outcomes],
             applied_seq=self.partition.applied, epoch=self.partition.epoch,
@@ -62,8 +80,10 @@ class ShardService:
 
     def apply(self, request: pb.ApplyRequest, context: Any) -> pb.ApplyReply:
         self._admit(request.epoch, context)
-        self.partition.apply(request.from_seq, request.upto_seq,
-                             codec.changes_from_pb(request.changes))
+        changes = codec.changes_from_pb(request.changes)
+        metrics.APPLY_BATCHES.inc()
+        metrics.APPLY_CHANGES.inc(len(changes))
+        self.partition.apply(request.from_seq, request.upto_seq, changes)
         return pb.ApplyReply(applied_seq=self.partition.applied,
                              size=len(self.partition.gallery))
 
@@ -73,10 +93,13 @@ class ShardService:
 
 
 def serve(partition: Partition, listen: str, credentials: Any | None,
-          stop: threading.Event | None = None) -> None:
+          stop: threading.Event | None = None, metrics_listen: str | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or `stop`); the partition loads once the port is open, so
-    the health service answers NOT_SERVING meanwhile."""
+    the health service answers NOT_SERVING meanwhile. With `metrics_listen`, a Prometheus
+    exporter serves the shard's metrics there."""
     stop = stop or threading.Event()
+    exporter = (None if metrics_listen is None
+                else start_exporter(metrics_listen, metrics.shard_registry(partition)))
     server, health_servicer = bound_server(SERVICE, ShardService(partition).methods(), listen,
                                            credentials, threads=8)
     server.start()
@@ -104,5 +127,7 @@ def serve(partition: Partition, listen: str, credentials: Any | None,
     stop.wait()
     health_servicer.enter_graceful_shutdown()
     server.stop(grace=5).wait()
+    if exporter is not None:
+        exporter.shutdown()
     if partition.ready.is_set():
         partition.save()

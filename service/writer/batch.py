@@ -27,7 +27,7 @@ from service.clock import Clock, as_utc
 from service.crypto import MasterKey
 from service.datasets.sealed import open_details
 from service.errors import DuplicateReferenceNumber, ServiceError
-from service.metrics.registry import IDENTIFICATIONS
+from service.metrics.registry import BATCH_SECONDS, IDENTIFICATIONS
 from service.rules.categories import category_of_group
 from service.statistics.counters import (
     NOT_APPLICABLE,
@@ -143,6 +143,10 @@ class BatchProcessor:
             self._gallery.apply(changes, after, seq)
 
     def __call__(self, items: Sequence[WorkItem]) -> list[WorkResult | BaseException]:
+        with BATCH_SECONDS.time():
+            return self._batch(items)
+
+    def _batch(self, items: Sequence[WorkItem]) -> list[WorkResult | BaseException]:
         results: dict[int, WorkResult | BaseException] = {}
         for index, item in enumerate(items):
             if isinstance(item, Command):

@@ -35,3 +35,27 @@ class WriterEpochRow(Base):
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     epoch: Mapped[int] = mapped_column(BigInteger)
     taken_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReplicaReportRow(Base):
+    """What one shard replica may still need of the index log: the rows after `needs_after`
+    (the sequence of its last written snapshot; without one, the sequence it has applied).
+    The writer prunes the log below the lowest report (see service/writer/log_pruning.py)."""
+
+    __tablename__ = "index_log_replicas"
+
+    replica: Mapped[str] = mapped_column(String(200), primary_key=True)  # p/P@host:port
+    partition: Mapped[int] = mapped_column(Integer)
+    partitions: Mapped[int] = mapped_column(Integer)
+    needs_after: Mapped[int] = mapped_column(BigInteger)
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogHorizonRow(Base):
+    """One row: every index-log row with `seq <= pruned_through` has been deleted."""
+
+    __tablename__ = "index_log_horizon"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(BigInteger)
+    pruned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -18,6 +18,8 @@ import structlog
 
 import matcher
 from service.errors import NotReady, ServiceError
+from service.metrics.exporter import start_exporter
+from service.metrics.http import exporter_registry
 from service.runtime import Runtime
 from service.shard import codec
 from service.shard.protocol import shard_pb2
@@ -82,10 +84,13 @@ class WriterService:
 
 
 def serve(runtime: Runtime, listen: str, credentials: Any | None,
-          stop: threading.Event | None = None) -> None:
+          stop: threading.Event | None = None, metrics_listen: str | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or `stop`): NOT_SERVING until the gallery is loaded; on the
-    way out the queue is finished (every accepted item answered) before the port closes."""
+    way out the queue is finished (every accepted item answered) before the port closes.
+    With `metrics_listen`, a Prometheus exporter serves the writer's metrics there."""
     stop = stop or threading.Event()
+    exporter = (None if metrics_listen is None
+                else start_exporter(metrics_listen, exporter_registry(runtime)))
     server, health_servicer = bound_server(SERVICE, WriterService(runtime).methods(), listen,
                                            credentials, threads=HANDLER_THREADS)
     runtime.start()
@@ -106,3 +111,5 @@ def serve(runtime: Runtime, listen: str, credentials: Any | None,
     health_servicer.enter_graceful_shutdown()
     server.stop(grace=10).wait()
     runtime.stop()
+    if exporter is not None:
+        exporter.shutdown()

@@ -95,6 +95,13 @@ def test_compose_tiers_reach_each_other_where_they_listen(tmp_path: Path) -> Non
             assert shard_ports[host] == port
             assert _option(services[host]["command"], "--partition") == str(index)
             assert _option(services[host]["command"], "--partitions") == str(len(partitions))
+    # Prometheus scrapes the writer's and the shards' exporters where they listen.
+    jobs = {job["job_name"]: job for job in yaml.safe_load(
+        (DEPLOY / "prometheus" / "prometheus.yml").read_text())["scrape_configs"]}
+    for job, names in (("abis-writer", ["writer"]), ("abis-shard", ["shard-0", "shard-1"])):
+        targets = [target for group in jobs[job]["static_configs"] for target in group["targets"]]
+        assert targets == [f"{name}:{services[name]['environment']['ABIS_METRICS_LISTEN']}"
+                           .replace(":0.0.0.0:", ":") for name in names]
     for name in ("api-0", "api-1"):
         host, _, port = services[name]["environment"]["ABIS_WRITER"].rpartition(":")
         assert host == "writer" and writer["ABIS_WRITER_LISTEN"].endswith(f":{port}")
@@ -253,6 +260,19 @@ def _env(container: dict[str, Any]) -> dict[str, str]:
     return {item["name"]: item.get("value", "") for item in container.get("env", [])}
 
 
+def _MONITORING(port: int) -> dict[str, object]:  # noqa: N802 (reads as the rule it builds)
+    """The NetworkPolicy ingress rule that lets Prometheus (namespace monitoring) scrape."""
+    return {"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "monitoring"}}}], "ports": [{"protocol": "TCP",
+                                                                    "port": port}]}
+
+
+def _check_scraped(workload: dict[str, Any], port: int) -> None:
+    annotations = workload["spec"]["template"]["metadata"]["annotations"]
+    assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": str(port),
+                           "prometheus.io/path": "/metrics"}
+
+
 def test_scale_out_component_wires_api_writer_and_shards() -> None:
     resources = _render("production-scale-out")
     _validate(resources)
@@ -276,7 +296,10 @@ def test_scale_out_component_wires_api_writer_and_shards() -> None:
     assert "livenessProbe" not in writer and "startupProbe" not in writer
     assert writer["readinessProbe"]["exec"]["command"][-1] == "writer"
     writer_port = int(_env(writer)["ABIS_WRITER_LISTEN"].rpartition(":")[2])
-    assert writer["ports"] == [{"name": "grpc", "containerPort": writer_port}]
+    metrics_port = int(_env(writer)["ABIS_METRICS_LISTEN"].rpartition(":")[2])
+    assert writer["ports"] == [{"name": "grpc", "containerPort": writer_port},
+                               {"name": "metrics", "containerPort": metrics_port}]
+    _check_scraped(writer_set, metrics_port)
 
     # The API workers reach the writer's Service on the writer's port, and may.
     api = _named(resources, "Deployment", "abis-api")["spec"]["template"]["spec"]["containers"][0]
@@ -286,7 +309,7 @@ def test_scale_out_component_wires_api_writer_and_shards() -> None:
     assert any(rule["ports"][0]["port"] == writer_port for rule in policies["abis-api"]["egress"])
     assert policies["abis-writer"]["ingress"] == [{
         "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "abis-api"}}}],
-        "ports": [{"protocol": "TCP", "port": writer_port}]}]
+        "ports": [{"protocol": "TCP", "port": writer_port}]}, _MONITORING(metrics_port)]
     assert _named(resources, "Ingress", "abis")["spec"]["rules"][0]["http"]["paths"][0][
         "backend"]["service"]["name"] == "abis-api"
 
@@ -305,7 +328,11 @@ def test_scale_out_component_wires_api_writer_and_shards() -> None:
             assert _option(shard["args"], "--partitions") == str(len(partitions))
             assert _option(shard["args"], "--partition") == "$(SHARD_PARTITION)"
             assert _env(shard)["ABIS_SHARD_LISTEN"].endswith(f":{port}")
-            assert shard["ports"] == [{"name": "grpc", "containerPort": int(port)}]
+            shard_metrics = int(_env(shard)["ABIS_METRICS_LISTEN"].rpartition(":")[2])
+            assert shard["ports"] == [{"name": "grpc", "containerPort": int(port)},
+                                      {"name": "metrics", "containerPort": shard_metrics}]
+            _check_scraped(shard_set, shard_metrics)
+            assert _MONITORING(shard_metrics) in policies["abis-shard"]["ingress"]
             assert any(rule["ports"][0]["port"] == int(port)
                        for rule in policies["abis-writer"]["egress"])
             assert policies["abis-shard"]["ingress"][0]["ports"][0]["port"] == int(port)

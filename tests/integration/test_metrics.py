@@ -105,11 +105,11 @@ def test_the_container_health_check_over_plain_http(service: RunningService) -> 
 
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-PENDING_GROUP = "abis-shard-tier-pending"  # metrics of the shard tier, which does not exist yet
+SHARD_TIER_GROUP = "abis-shard-tier"  # read from the shard and writer exporters (test_shards)
 FROM_PROMETHEUS = {"up"}  # made by Prometheus itself for every target
 
 
-def _rule_expressions() -> dict[str, list[str]]:
+def rule_expressions() -> dict[str, list[str]]:
     groups = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())["groups"]
     return {group["name"]: [rule["expr"] for rule in group["rules"]] for group in groups}
 
@@ -126,13 +126,9 @@ def test_dashboard_and_alert_rules_query_metrics_the_service_exposes(
         exposed = exposable_names({name: family.type
                                    for name, family in scrape(operator).families.items()})
     exposed |= FROM_PROMETHEUS
-    rules = _rule_expressions()
-    assert set(rules) == {"abis", PENDING_GROUP}
+    rules = rule_expressions()
+    assert set(rules) == {"abis", SHARD_TIER_GROUP}
     live = [*_dashboard_expressions(), *rules["abis"]]
     named = set().union(*(metric_names(expression) for expression in live))
     assert len(named) >= 10  # the dashboard and rules cover the service's metrics
     assert named <= exposed, f"not exposed: {sorted(named - exposed)}"
-    # The pending group names the shard tier's metrics: none exists yet. When one appears,
-    # move its rule to the live group and its panel to the dashboard.
-    pending = set().union(*(metric_names(expression) for expression in rules[PENDING_GROUP]))
-    assert pending and not pending & exposed

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import POSTGRES_URL
 from tests.e2e import test_secondary_movement_scenario as scenario
 from tests.factories import new_person_seed, transmission
+from tests.scrape import scrape
 from tests.service_process import RunningService, free_port, service_env
 from tests.shard_cluster import Cluster
 
@@ -137,6 +138,50 @@ def test_search_audit_names_partitions_replicas_epoch_and_sequence(cluster: Clus
         assert all(part["replica"] in replicas and part["epoch"] >= 1
                    for part in search["partitions"])
         assert isinstance(search["committed_seq"], int)
+
+
+def test_shards_and_writer_export_the_metrics_the_shard_alert_rules_read(
+        cluster: Cluster) -> None:
+    import httpx
+
+    from tests.integration.test_metrics import SHARD_TIER_GROUP, rule_expressions
+    from tests.promql_names import exposable_names, metric_names
+    from tests.scrape import Scrape
+
+    with cluster.service.client("EU", "operator") as operator:
+        service = scrape(operator)  # `abis serve` with ABIS_SHARDS writes: the writer's gauges
+    committed = service.value("abis_writer_committed_seq")
+    assert committed > 0 and service.value("abis_writer_epoch") >= 1
+    assert service.value("abis_writer_lease_held") == 1
+    assert service.value("abis_writer_batch_duration_seconds_count") > 0
+    exposed = exposable_names({name: family.type for name, family in service.families.items()})
+    datasets = 0.0
+    for shard in cluster.all():
+        answer = httpx.get(f"http://127.0.0.1:{shard.metrics_port}/metrics", timeout=10)
+        assert answer.status_code == 200
+        scraped = Scrape(answer.text)
+        partition = str(shard.partition)
+        assert scraped.value("abis_shard_partition", partition=partition, partitions="2") == 1
+        assert scraped.value("abis_shard_ready", partition=partition) == 1
+        assert scraped.value("abis_shard_applied_seq", partition=partition) <= committed
+        assert scraped.value("abis_shard_gallery_bytes", partition=partition) > 0
+        assert scraped.value("process_resident_memory_bytes") > 0
+        datasets += scraped.value("abis_shard_gallery_datasets", partition=partition)
+        exposed |= exposable_names({name: family.type
+                                    for name, family in scraped.families.items()})
+        searched = scraped.value("abis_shard_searches_total", outcome="answered")
+        assert scraped.value("abis_shard_search_duration_seconds_count") >= searched
+        assert "reference" not in answer.text.lower()  # ids and numbers only, no personal data
+    # Each partition's datasets are counted by both its replicas; searches reached them all.
+    assert datasets == 2 * sum(service.value("abis_gallery_datasets", partition=str(p))
+                               for p in range(2))
+    reports = {sample.labels["replica"] for sample in service.samples
+               if sample.name == "abis_index_log_replica_needs_after"}
+    assert len(reports) == 4  # every replica reports what it needs of the index log
+    named = set().union(*(metric_names(expression)
+                          for expression in rule_expressions()[SHARD_TIER_GROUP]))
+    assert len(named) >= 6
+    assert named <= exposed | {"up"}, f"not exposed: {sorted(named - exposed)}"
 
 
 def test_no_replica_of_a_partition_is_a_503_with_retry_after(cluster: Cluster) -> None:
