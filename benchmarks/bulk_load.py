@@ -7,7 +7,12 @@ One run, on a real server (uvicorn subprocess, SQLite file, audit on) per measur
      at a time, into a fresh service;
   3. the same datasets through `abis load` (bulk endpoint) into another fresh service;
   4. the whole dataset (--persons persons) through `abis load` into a fresh service, with the
-     rate sampled along the way (the gallery grows, so does the comparison).
+     rate sampled along the way (the gallery grows, so does the comparison);
+  5. with --ceiling, the engine's own batched search rate over a gallery of as many datasets
+     as 4. stored (`loadtests.ceiling`), in the same run: what the load is compared with.
+
+`--workers N` runs every service as `abis serve --workers N` (the API tier) instead of the
+one-process default.
 
     .venv/bin/python benchmarks/bulk_load.py --persons 100000 --baseline 2000
 """
@@ -19,6 +24,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
@@ -29,6 +35,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from loadtests.ceiling import engine_ceiling  # noqa: E402
 from schemas.bulk import BulkItem  # noqa: E402
 from schemas.codes import Role  # noqa: E402
 from service.audit.keys import generate_audit_key_file  # noqa: E402
@@ -78,13 +85,14 @@ def forget_progress(dataset: Path) -> None:
         path.unlink()
 
 
-def fresh_service(root: Path, name: str, extra: dict[str, str]) -> RunningService:
+def fresh_service(root: Path, name: str, extra: dict[str, str], workers: int = 0
+                  ) -> RunningService:
     data = root / name
     data.mkdir()
     generate_key_file(data / "master.key")
     generate_audit_key_file(data / "audit.key")
     service = RunningService(service_env(data, f"sqlite:///{data / 'abis.db'}", **extra),
-                             free_port())
+                             free_port(), workers=workers)
     service.start()
     return service
 
@@ -107,6 +115,28 @@ async def single(url: str, keys: dict[str, str], lines: list[bytes], in_flight: 
     return len(lines) / (time.perf_counter() - started)
 
 
+def baseline(root: Path, dataset: Path, extra: dict[str, str], workers: int,
+             lines: list[bytes], in_flight: int) -> dict[str, float]:
+    """2. and 3.: the same datasets one request each, then through the bulk endpoint."""
+    service = fresh_service(root, "single", extra, workers)
+    try:
+        states = {orjson.loads(line)["member_state"] for line in lines}
+        keys = {state: service.key(state, "operator") for state in states}
+        single_per_s = asyncio.run(single(service.url, keys, lines, in_flight))
+    finally:
+        service.stop()
+    service = fresh_service(root, "bulk", extra, workers)
+    forget_progress(dataset)
+    try:
+        started = time.perf_counter()
+        load(dataset, service.url, service.key("EU", "operator"), limit=len(lines))
+        bulk_per_s = len(lines) / (time.perf_counter() - started)
+    finally:
+        service.stop()
+    return {"single_per_s": single_per_s, "bulk_same_per_s": bulk_per_s,
+            "bulk_over_single": bulk_per_s / single_per_s}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=100_000)
@@ -117,11 +147,17 @@ def main() -> None:
     parser.add_argument("--skip-full", action="store_true")
     parser.add_argument("--full-limit", type=int, help="load only the first N datasets in 4.")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--workers", type=int, default=0, help="abis serve --workers N")
+    parser.add_argument("--skip-baseline", action="store_true", help="skip 2. and 3.")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="5.: the engine's batched search rate at the loaded size")
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.env)
     with tempfile.TemporaryDirectory(prefix="abis-bulk-bench-") as folder:
         root = Path(folder)
-        figures: dict[str, object] = {"persons": args.persons, "env": extra}
+        figures: dict[str, object] = {"persons": args.persons, "env": extra,
+                                      "workers": args.workers,
+                                      "load_average_before": os.getloadavg()[0]}
         dataset = args.dataset or root / "synth"
         if args.dataset is None:
             started = time.perf_counter()
@@ -135,26 +171,12 @@ def main() -> None:
         figures["stage_costs"] = stage_costs(lines, root)
         print(json.dumps(figures), flush=True)
 
-        service = fresh_service(root, "single", extra)
-        try:
-            states = {orjson.loads(line)["member_state"] for line in lines}
-            keys = {state: service.key(state, "operator") for state in states}
-            figures["single_per_s"] = asyncio.run(single(service.url, keys, lines, args.in_flight))
-        finally:
-            service.stop()
-        service = fresh_service(root, "bulk", extra)
-        forget_progress(dataset)
-        try:
-            started = time.perf_counter()
-            load(dataset, service.url, service.key("EU", "operator"), limit=len(lines))
-            figures["bulk_same_per_s"] = len(lines) / (time.perf_counter() - started)
-        finally:
-            service.stop()
-        figures["bulk_over_single"] = figures["bulk_same_per_s"] / figures["single_per_s"]  # type: ignore[operator]
-        print(json.dumps(figures), flush=True)
+        if not args.skip_baseline:
+            figures |= baseline(root, dataset, extra, args.workers, lines, args.in_flight)
+            print(json.dumps(figures), flush=True)
 
         if not args.skip_full:
-            service = fresh_service(root, "full", extra)
+            service = fresh_service(root, "full", extra, args.workers)
             forget_progress(dataset)
             samples: list[tuple[float, int]] = []
             loaded = 0
@@ -177,6 +199,12 @@ def main() -> None:
             finally:
                 service.stop()
             figures["full"] = summary.as_dict()
+            figures["load_average_after"] = os.getloadavg()[0]
+            if args.ceiling:
+                ceiling = engine_ceiling(summary.stored, root / "ceiling.json")
+                figures["engine_ceiling"] = ceiling
+                figures["full_of_ceiling"] = (summary.as_dict()["datasets_per_second"]
+                                              / ceiling["fast_batched_per_s"])
             figures["full_rate_samples"] = [
                 {"seconds": round(b[0], 1), "loaded": b[1],
                  "per_s": round((b[1] - a[1]) / (b[0] - a[0]), 1)}

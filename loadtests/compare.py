@@ -18,31 +18,44 @@ def _load() -> str:
 
 
 def write_comparison(args: argparse.Namespace, out: Path,
-                     results: dict[int, dict[str, float]]) -> Path:
+                     results: dict[int, dict[str, float]],
+                     ceiling: dict[str, float] | None = None) -> Path:
     base_workers = min(results)
     base = results[base_workers]
     lines = ["| server | transmissions/s | p50 ms | p95 ms | p99 ms | service cores | "
-             "CPU ms/request | x transmissions/s |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "CPU ms/request | locust cores | load avg | x transmissions/s | of ceiling |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for workers, figures in results.items():
         name = "abis serve" if workers == 0 else f"abis serve --workers {workers}"
         ratio = figures["transmissions_per_s"] / max(base["transmissions_per_s"], 1e-9)
+        of_ceiling = ("-" if ceiling is None else
+                      f"{figures['transmissions_per_s'] / ceiling['fast_batched_per_s']:.0%}")
         lines.append(
             f"| {name} | {figures['transmissions_per_s']:.1f} | "
             f"{figures['transmission_p50_ms']:.0f} | {figures['transmission_p95_ms']:.0f} | "
             f"{figures['transmission_p99_ms']:.0f} | {figures['service_cores']:.2f} | "
-            f"{figures['cpu_ms_per_request']:.2f} | {ratio:.2f} |")
+            f"{figures['cpu_ms_per_request']:.2f} | {figures.get('locust_cores', 0):.2f} | "
+            f"{figures.get('load_average_before', 0):.1f}-"
+            f"{figures.get('load_average_after', 0):.1f} | {ratio:.2f} | {of_ceiling} |")
+    if ceiling is not None:
+        lines.append(f"| engine alone, batched (abis bench, {ceiling['gallery']:,}) | "
+                     f"{ceiling['fast_batched_per_s']:.1f} | | | | | | | | | 100% |")
     table = "\n".join(lines)
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": f"python -m loadtests.run --gallery {args.gallery} --users {args.users} "
                    f"--duration {args.duration} --workers {args.workers}"
-                   + (f" --mix {args.mix}" if args.mix else ""),
+                   + (f" --mix {args.mix}" if args.mix else "")
+                   + (" --ceiling" if getattr(args, "ceiling", False) else "")
+                   + (" --profile" if getattr(args, "profile", False) else ""),
         "gallery": args.gallery, "load_average_after": _load(), "results": {
             str(workers): figures for workers, figures in results.items()},
+        "engine_ceiling": ceiling,
     }
     results_dir = ROOT / "benchmarks" / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
-    target = results_dir / f"api-tier-{args.gallery}.json"
+    day = dt.datetime.now(dt.UTC).date().isoformat()
+    target = results_dir / f"api-tier-{args.gallery}-{day}.json"
     target.write_text(json.dumps(record, indent=1) + "\n")
     (out / "comparison.md").write_text(f"{record['command']}\n\n{table}\n\nload average "
                                        f"afterwards: {record['load_average_after']}\n")

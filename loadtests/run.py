@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 import orjson
 
+from loadtests.ceiling import engine_ceiling
 from loadtests.processes import cpu_seconds, tree_cpu_seconds, used_between
 from loadtests.report import Row
 
@@ -230,6 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="0",
                         help="`abis serve --workers N`; a list (0,2) runs each in turn and "
                              "compares them (0: the one-process default)")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also measure the engine's batched search rate over a gallery of "
+                             "the same size (abis bench, the fast index, 64-probe batches), in "
+                             "the same run: the ceiling the service is compared with")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy record the server and its children during the load "
+                             "(profile-<N>.txt, collapsed stacks; costs the service CPU)")
     parser.add_argument("--fresh", action="store_true",
                         help="a new gallery in a temporary directory, removed afterwards (CI)")
     args = parser.parse_args(argv)
@@ -251,7 +259,11 @@ def run(args: argparse.Namespace) -> int:
 
     results = {workers: run_phase(args, out / f"workers-{workers}", workers)
                for workers in phases}
-    write_comparison(args, out, {workers: figures for workers, (_, figures) in results.items()})
+    loaded = int(max(figures.get("gallery", 0) for _, figures in results.values()))
+    ceiling = engine_ceiling(loaded, out / "engine-ceiling.json", _log) if args.ceiling \
+        else None
+    write_comparison(args, out, {workers: figures for workers, (_, figures) in results.items()},
+                     ceiling)
     return max(code for code, _ in results.values())
 
 
@@ -298,7 +310,10 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
                   "--html", str(out / "report.html"), "--only-summary",
                   "--loglevel", "WARNING"]
         _log(f"locust: {args.users} users for {args.duration} over a {loaded:,}-person gallery")
-        with process_group(locust, locust_env, out / "locust.log") as runner:
+        load_before = os.getloadavg()[0]
+        with process_group(locust, locust_env, out / "locust.log") as runner, \
+                _profiled(args.profile, server.pid, _seconds(args.duration),
+                          out / f"profile-{workers}.txt"):
             locust_cpu = 0.0
             deadline = time.monotonic() + _seconds(args.duration) + 180
             while runner.poll() is None and time.monotonic() < deadline:
@@ -313,7 +328,30 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
         _log(f"server: abis serve --workers {workers}")
     _log(f"locust (the load generator) used {locust_cpu:.1f} s of CPU, "
          f"{locust_cpu / max(wall, 1):.2f} cores")
-    return _report(out, tally, audited, cpu, wall)
+    code, figures = _report(out, tally, audited, cpu, wall)
+    figures |= {"gallery": loaded, "locust_cores": locust_cpu / max(wall, 1),
+                "load_average_before": load_before, "load_average_after": os.getloadavg()[0]}
+    (out / "figures.json").write_text(json.dumps(figures, indent=1))
+    return code, figures
+
+
+@contextlib.contextmanager
+def _profiled(enabled: bool, pid: int, seconds: float, target: Path) -> Iterator[None]:
+    """py-spy (from this venv) on the server and its children for the load's duration."""
+    if not enabled:
+        yield
+        return
+    spy = subprocess.Popen(
+        [str(Path(PYTHON).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
+         "--nonblocking", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
+         "-o", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            spy.wait(timeout=60)
+        if spy.poll() is None:
+            spy.terminate()
 
 
 def _seconds(duration: str) -> float:

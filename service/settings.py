@@ -192,6 +192,11 @@ class Settings(BaseSettings):
     writer_listen: str = Field(default="127.0.0.1:7100", description="`abis writer` address.")
     writer_timeout_seconds: float = Field(
         default=30.0, gt=0, description="An API worker's wait for the writer's answer.")
+    writer_in_flight: int = Field(
+        default=48, ge=1,
+        description="Most writes one API worker has at the writer at once (urgent ones "
+                    "excepted); more wait in the worker, whose deadline starts when sent. Keep "
+                    "workers x this under the writer's 128 handler threads.")
     writer_wait: bool = Field(
         default=False,
         description="A second writer on the database stands by and takes over when the first's "

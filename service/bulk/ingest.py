@@ -22,7 +22,7 @@ from service.api.problems import error_body
 from service.audit.events import Operation, RequestAudit
 from service.auth import Caller
 from service.bulk.callers import caller_for
-from service.errors import DuplicateReferenceNumber, InvalidInput, ServiceError
+from service.errors import DuplicateReferenceNumber, InvalidInput, NotReady, ServiceError
 from service.transmission.service import Transmitting, transmit
 from service.writer.commands import RecordOnly
 
@@ -61,8 +61,13 @@ async def split_lines(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator
 
 
 def _problem(error: ServiceError) -> BulkProblem:
+    """The item's problem as a single request would answer it: a NotReady keeps its detail
+    (why, and that a retry helps; not a bug), any other 5xx is logged and its detail masked."""
     body = error_body(error, ROUTE)
-    detail = body["detail"] if error.status < 500 else "an internal error occurred; it is logged"
+    detail = body["detail"]
+    if error.status >= 500 and not isinstance(error, NotReady):
+        _log.error("bulk_item_error", problem=error.slug)
+        detail = "an internal error occurred; it is logged"
     return BulkProblem(type=body["type"], title=body["title"], status=body["status"],
                        detail=detail)
 

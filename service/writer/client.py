@@ -5,12 +5,18 @@ are in an `abis api` worker, which holds no gallery and no queue of its own.
 ServiceError of a refusal), so routes and the audit middleware run unchanged. A writer that
 cannot be reached, is loading or did not answer in time is a NotReady (503, retry): the
 transmission was either not taken or committed, never acknowledged and then lost.
+
+Back-pressure: each call holds one of the writer's handler threads until its batch commits, so
+a worker sends at most `writer_in_flight` at once and the rest wait here, before their deadline
+starts. A bulk load of thousands of items then waits instead of timing out, and the writer
+keeps threads free for health checks and the other workers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -90,6 +96,9 @@ class RemoteWriter:
         self._loop_channel: tuple[asyncio.AbstractEventLoop, Any, Any] | None = None
         self._calls: set[asyncio.Task[Any]] = set()
         self._timeout = settings.writer_timeout_seconds
+        self._in_flight_limit = settings.writer_in_flight
+        self._slots: asyncio.Semaphore | None = None  # on the loop channel's loop
+        self._answered = 0.0  # time.monotonic() of the writer's last answer to a call
         self._config = config
         self.ready = threading.Event()  # the writer answered SERVING at the last poll
         self._stop = threading.Event()
@@ -140,19 +149,27 @@ class RemoteWriter:
             call = self._submit.future(request, timeout=self._timeout)
             call.add_done_callback(lambda call: _settle(done, item, call.result))
             return done
-        task = loop.create_task(self._call_on_loop(loop, request))
+        task = loop.create_task(self._call_on_loop(loop, request, urgent))
         self._calls.add(task)  # held until done: the loop keeps only weak references
 
         def finished(task: asyncio.Task[Any]) -> None:
             self._calls.discard(task)
+            if not task.cancelled() and task.exception() is None:
+                self._answered = time.monotonic()
             _settle(done, item, task.result)
 
         task.add_done_callback(finished)
         return done
 
-    async def _call_on_loop(self, loop: asyncio.AbstractEventLoop,
-                            request: pb.WorkRequest) -> pb.WorkReply:
-        reply: pb.WorkReply = await self._loop_submit(loop)(request, timeout=self._timeout)
+    async def _call_on_loop(self, loop: asyncio.AbstractEventLoop, request: pb.WorkRequest,
+                            urgent: bool) -> pb.WorkReply:
+        submit = self._loop_submit(loop)
+        if urgent:  # urgent work does not queue behind this worker's other writes
+            reply: pb.WorkReply = await submit(request, timeout=self._timeout)
+            return reply
+        assert self._slots is not None
+        async with self._slots:
+            reply = await submit(request, timeout=self._timeout)
         return reply
 
     def _loop_submit(self, loop: asyncio.AbstractEventLoop) -> Any:
@@ -165,6 +182,7 @@ class RemoteWriter:
                 f"/{SERVICE}/Submit", request_serializer=pb.WorkRequest.SerializeToString,
                 response_deserializer=pb.WorkReply.FromString)
             self._loop_channel = (loop, channel, method)
+            self._slots = asyncio.Semaphore(self._in_flight_limit)
         return self._loop_channel[2]
 
     def _watch(self) -> None:
@@ -173,13 +191,20 @@ class RemoteWriter:
             try:
                 status = self._health.Check(request, timeout=1.0).status
                 serving = status == health_pb2.HealthCheckResponse.SERVING
-            except grpc.RpcError:
-                serving = False
+            except grpc.RpcError as error:
+                serving = self._busy(error)
             if serving:
                 self.ready.set()
             else:
                 self.ready.clear()
             self._stop.wait(_HEALTH_POLL_SECONDS)
+
+    def _busy(self, error: grpc.RpcError) -> bool:
+        """A check that timed out while the writer still answers calls means a busy writer
+        (its handler threads waiting on batches), not one that is loading or gone: stay ready.
+        A refused connection, or no answer to anything for the writer timeout, is unready."""
+        return (error.code() is grpc.StatusCode.DEADLINE_EXCEEDED and self.ready.is_set()
+                and time.monotonic() - self._answered < self._timeout)
 
     # --- the gallery's part (evaluation searches and the readiness count) --------------------
 

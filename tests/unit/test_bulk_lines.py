@@ -1,4 +1,5 @@
-"""Splitting a streamed NDJSON body into lines, and whose datasets an operator key loads."""
+"""Splitting a streamed NDJSON body into lines, whose datasets an operator key loads, and what
+an item refused by the service says."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from schemas.codes import Role
 from service.auth import Caller
 from service.bulk.callers import caller_for
-from service.bulk.ingest import split_lines
-from service.errors import Forbidden
+from service.bulk.ingest import _problem, split_lines
+from service.errors import Forbidden, NotReady, ServiceError
 
 
 async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
@@ -46,3 +47,10 @@ def test_member_state_keys_load_their_own_eu_keys_must_name_one() -> None:
     assert caller_for(eu, "DE") == Caller("k2", "DE", "eu-ops", Role.OPERATOR)
     with pytest.raises(Forbidden):
         caller_for(eu, None)
+
+
+def test_a_not_ready_item_says_why_and_an_internal_error_is_masked() -> None:
+    busy = _problem(NotReady("the writer did not answer in time; retry"))
+    assert (busy.status, busy.detail) == (503, "the writer did not answer in time; retry")
+    failed = _problem(ServiceError("database password rejected"))
+    assert failed.status == 500 and "password" not in (failed.detail or "")
