@@ -27,8 +27,9 @@ Z = 2.5
 
 
 def _unit(rng: np.random.Generator, *shape: int) -> npt.NDArray[np.float32]:
-    x = rng.standard_normal(shape).astype(np.float32)
-    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+    x: npt.NDArray[np.float32] = rng.standard_normal(shape).astype(np.float32)
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    return x
 
 
 def _capture(rng: np.random.Generator, fingers: npt.NDArray[np.float32], noise: float,
