@@ -53,6 +53,12 @@ def profiles(path: Path) -> None:
     print()
 
 
+def _label(d: dict[str, Any]) -> str:
+    """The profile, marked when finger scores were cohort z-normalised (thresholds in z)."""
+    normalised = d.get("matcher", {}).get("score_normalisation", "none") != "none"
+    return f"{d['profile']} (z-norm)" if normalised else str(d["profile"])
+
+
 def studies(paths: list[Path]) -> None:
     print("| profile | gallery | searches (mated / non-mated) | modality | FPIR target | "
           "threshold (basis) | FNIR [95% CI] | FPIR measured [95% CI] | FPIR modelled |")
@@ -66,7 +72,7 @@ def studies(paths: list[Path]) -> None:
                 if p.get("threshold") is None:
                     continue
                 modelled = p.get("modelled_fpir")
-                print(f"| {d['profile']} | {f['gallery_size']:,} | {m['mated_searches']:,} / "
+                print(f"| {_label(d)} | {f['gallery_size']:,} | {m['mated_searches']:,} / "
                       f"{m['non_mated_searches']:,} | {modality} | {p['fpir_target']:g} | "
                       f"{p['threshold']:.4f} ({p['basis']}) | {_pct(p['fnir'])} | "
                       f"{_pct(p['measured_fpir'])} | "
@@ -80,7 +86,7 @@ def studies(paths: list[Path]) -> None:
         f = d["figures"]
         a = f["acquisition"]
         for row in f["together"]:
-            print(f"| {d['profile']} | {f['gallery_size']:,} | "
+            print(f"| {_label(d)} | {f['gallery_size']:,} | "
                   f"{row['fpir_target_each_modality']:g} | {_pct(row['fnir'])} | "
                   f"{_pct(row['fnir_with_fta'])} | {_pct(row['fpir'])} | "
                   f"{row['mates_found_by_face_only_flagged']} | {_pct(a['failure_to_enrol'])} | "
@@ -98,7 +104,7 @@ def studies(paths: list[Path]) -> None:
             continue
         within = ", ".join(str(c[k]["target_within_ci"]) for k in ("fingerprint", "face",
                                                                   "together"))
-        print(f"| {d['profile']} | {c['gallery_size']:,} | {c['target_fpir']:g} | "
+        print(f"| {_label(d)} | {c['gallery_size']:,} | {c['target_fpir']:g} | "
               f"{c['finger_threshold']:.4f} / {c['face_threshold']:.4f} | "
               f"{_pct(c['fingerprint'])} | {_pct(c['face'])} | {_pct(c['together'])} | "
               f"{within} |")

@@ -4,6 +4,7 @@ A pure library (numpy and faiss only): templates -> validation and quality -> in
 candidates from the eligible part of the gallery -> fused scores -> decision at a threshold.
 """
 
+from ._cohort import Cohort, search_normalised
 from ._config import FINGER_POSITIONS, FastIndexParams, IndexKind, MatcherConfig
 from ._eligibility import Eligibility, EntryMeta
 from ._exceptions import (
@@ -19,6 +20,7 @@ from ._templates import QualityReport, Templates, TemplateSource, assess, valida
 
 __all__ = [
     "FINGER_POSITIONS",
+    "Cohort",
     "Comparison",
     "DuplicateEntryError",
     "Eligibility",
@@ -39,5 +41,6 @@ __all__ = [
     "UnknownEntryError",
     "assess",
     "compare",
+    "search_normalised",
     "validate",
 ]

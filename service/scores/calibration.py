@@ -22,6 +22,7 @@ from service.scores.metrics import ImpostorTail, impostor_tail
 
 _EVERYONE = matcher.Eligibility(groups=frozenset(range(256)))
 _NO_THRESHOLD = -4.0
+_NO_THRESHOLD_Z = -40.0
 _BATCH = 64
 
 
@@ -57,15 +58,25 @@ def _templates(gallery: matcher.Gallery, ids: Sequence[int]) -> Mapping[int, mat
     return gallery.source(ids)
 
 
+def _search(reference: matcher.Gallery, batch: list[matcher.Templates], listed: int,
+            cohort: matcher.Cohort | None) -> list[matcher.SearchOutcome]:
+    if cohort is None:
+        return reference.search_many(batch, [_EVERYONE] * len(batch),
+                                     finger_threshold=_NO_THRESHOLD,
+                                     face_threshold=_NO_THRESHOLD, limit=listed)
+    # Normalised: z far below any threshold; each probe's top `listed` by raw score are its
+    # top by z (the transform is monotone per probe).
+    return matcher.search_normalised(reference, cohort, batch, [_EVERYONE] * len(batch),
+                                     finger_z=_NO_THRESHOLD_Z, face_threshold=_NO_THRESHOLD,
+                                     limit=listed)
+
+
 def _tail(reference: matcher.Gallery, probes: list[matcher.Templates], listed: int,
-          cutoff: float, *, face: bool) -> ImpostorTail:
+          cutoff: float, *, face: bool, cohort: matcher.Cohort | None = None) -> ImpostorTail:
     lists: list[list[float]] = []
     for lo in range(0, len(probes), _BATCH):
-        batch = probes[lo:lo + _BATCH]
-        for outcome in reference.search_many(batch, [_EVERYONE] * len(batch),
-                                              finger_threshold=_NO_THRESHOLD,
-                                              face_threshold=_NO_THRESHOLD, limit=listed):
-            lists.append([hit.score for hit in outcome.hits
+        for outcome in _search(reference, probes[lo:lo + _BATCH], listed, cohort):
+            lists.append([hit.score for hit in outcome.hits[:listed]
                           if (hit.modality is matcher.Modality.FACE) == face
                           and hit.score < cutoff])
     tail = impostor_tail(lists, len(reference), listed)
@@ -77,10 +88,11 @@ def _tail(reference: matcher.Gallery, probes: list[matcher.Templates], listed: i
 
 def calibrate(gallery: matcher.Gallery, target_fpir: float, gallery_size: int | None = None, *,
               probes: int = 1000, reference: int = 20_000, listed: int = 20, seed: int = 0,
-              exclude_hits: bool = True) -> Calibration:
+              exclude_hits: bool = True, cohort: matcher.Cohort | None = None) -> Calibration:
     """Finger and face thresholds for `target_fpir` at `gallery_size` (default: the gallery's).
 
-    `exclude_hits=False` keeps every score (a synthetic gallery of one dataset per person)."""
+    `exclude_hits=False` keeps every score (a synthetic gallery of one dataset per person);
+    with a `cohort`, finger scores and the finger threshold are cohort z-scores."""
     if not 0 < target_fpir < 1:
         raise CalibrationError("the target FPIR must be between 0 and 1")
     ids, _ = gallery.entries()
@@ -102,7 +114,7 @@ def calibrate(gallery: matcher.Gallery, target_fpir: float, gallery_size: int | 
     finger_cutoff = config.finger_threshold if exclude_hits else np.inf
     face_cutoff = config.face_threshold if exclude_hits else np.inf
     finger_tail = _tail(exact, [t for t in probe_templates if t.fingers], listed,
-                        float(finger_cutoff), face=False)
+                        float(finger_cutoff), face=False, cohort=cohort)
     face_tail = _tail(exact, faces, listed, float(face_cutoff), face=True)
     size = gallery_size or len(gallery)
     return Calibration(target_fpir, size, finger_tail.threshold_for(target_fpir, size),

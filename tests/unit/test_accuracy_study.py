@@ -89,3 +89,21 @@ def test_calibrated_thresholds_hold_fpir_and_rise_with_gallery_size(study: Study
     assert check["fingerprint"]["target_within_ci"], check
     with pytest.raises(CalibrationError):
         calibrate(study.gallery, 1.5)
+
+
+def test_a_normalised_study_lists_z_scores_complete_above_its_floor() -> None:
+    from service.evaluation.study import FINGER_FLOOR_Z
+
+    data = run_study(profile_model("anisotropic"), CONFIG, gallery_size=1200, mated=200,
+                     non_mated=300, listed=10, seed=4, progress=lambda _: None, normalise=True)
+    assert data.cohort is not None and data.gallery is not None
+    assert data.finger_floor == FINGER_FLOOR_Z
+    finger = [c.score for cs in data.combined.non_mated for c in cs if not c.face]
+    assert finger and min(finger) >= FINGER_FLOOR_Z  # z units: the floor is in sds
+    mates = [c.score for cs in data.combined.mated for c in cs if c.mate and not c.face]
+    assert sorted(mates)[len(mates) // 2] > 10  # a mate lies many impostor sds above
+    tail, _ = fit_tail(data, data.combined, face=False)
+    assert tail is not None and tail.floor >= FINGER_FLOOR_Z
+    calibration = calibrate(data.gallery, 1e-2, exclude_hits=False, probes=200,
+                            reference=800, cohort=data.cohort)
+    assert 3 < calibration.finger_threshold < 12  # in z units, not a raw fused score

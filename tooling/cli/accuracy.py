@@ -53,6 +53,9 @@ def accuracy(
     mated: Annotated[int, typer.Option(min=1, help="Mated searches")] = 10_000,
     non_mated: Annotated[int, typer.Option(min=1, help="Non-mated searches")] = 10_000,
     listed: Annotated[int, typer.Option(min=2, max=1000, help="Candidates per search")] = 20,
+    normalise: Annotated[bool, typer.Option(
+        help="Cohort z-normalisation of fingerprint scores (matcher.Cohort): thresholds and "
+             "scores in units of each probe's impostor spread")] = False,
     seed: Annotated[int, typer.Option()] = 7,
     target_fpir: Annotated[float | None, typer.Option(
         help="Also calibrate thresholds for this FPIR on the gallery (abis calibrate's model) "
@@ -78,14 +81,16 @@ def accuracy(
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     data = run_study(model, config, gallery_size=gallery, mated=mated, non_mated=non_mated,
-                     listed=listed, seed=seed, progress=lambda m: typer.echo(m, err=True))
+                     listed=listed, seed=seed, progress=lambda m: typer.echo(m, err=True),
+                     normalise=normalise)
     figures = study_figures(data, seed=seed)
     if target_fpir is not None and data.gallery is not None:
         from service.scores.calibration import CalibrationError, calibrate
         from tooling.evaluation.study_report import calibration_check
 
         try:
-            calibration = calibrate(data.gallery, target_fpir, seed=seed, exclude_hits=False)
+            calibration = calibrate(data.gallery, target_fpir, seed=seed, exclude_hits=False,
+                                    cohort=data.cohort)
         except CalibrationError as error:
             fail(str(error))
         figures["calibration"] = calibration.as_dict() | calibration_check(
@@ -96,14 +101,15 @@ def accuracy(
             ("face", data.face, data.face_findable, True)):
         mate, top = modality_scores(searches, findable, face=face)
         curves[modality] = (mate, top, fit_tail(data, searches, face=face)[0])
-    name = f"accuracy-{profile}-{gallery}"
+    name = f"accuracy-{profile}-{gallery}{'-znorm' if normalise else ''}"
     study_plots(figures, curves, out, name)
     document = {"profile": profile, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "command": "abis " + " ".join(sys.argv[1:]), "elapsed_s": round(
                     time.perf_counter() - started, 1),
                 "matcher": {"finger_dim": config.finger_dim, "face_dim": config.face_dim,
                             "min_quality": config.min_quality,
-                            "index": matcher.IndexKind.EXACT.value},
+                            "index": matcher.IndexKind.EXACT.value,
+                            "score_normalisation": "cohort z-norm" if normalise else "none"},
                 "figures": figures}
     (out / f"{name}.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     typer.echo(summary(profile, figures))

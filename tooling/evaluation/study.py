@@ -29,6 +29,10 @@ EVERYONE = matcher.Eligibility(groups=frozenset(range(6)))
 # (every pair kept and ranked). Lists are complete above them, and the tail fit knows it.
 FINGER_FLOOR = 0.3
 FACE_FLOOR = 0.15
+# With cohort normalisation finger scores are z-scores (impostor sd 1 per probe); the floor is
+# the same few standard deviations as FINGER_FLOOR is for the isotropic profiles.
+FINGER_FLOOR_Z = 3.0
+COHORT_SIZE = 1000
 _BATCH = 64
 Progress = Callable[[str], None]
 
@@ -65,6 +69,17 @@ class StudyData:
     face: Searches = field(default_factory=Searches)  # face-only probes
     face_findable: list[bool] = field(default_factory=list)  # per mated face-only search
     gallery: matcher.Gallery | None = None  # the enrolled gallery, for calibration
+    cohort: matcher.Cohort | None = None  # finger scores are cohort z-scores when set
+    finger_floor: float = FINGER_FLOOR  # lists are complete above it
+
+
+def draw_cohort(gallery: matcher.Gallery, size: int, seed: int) -> matcher.Cohort:
+    """A cohort of `size` entries drawn from the gallery (matcher.Cohort)."""
+    ids, _ = gallery.entries()
+    chosen = np.random.default_rng([seed, 23]).choice(ids, size=min(size, ids.size),
+                                                       replace=False)
+    held = gallery.templates_of(chosen.tolist())
+    return matcher.Cohort(gallery.config, [held[i] for i in sorted(held)])
 
 
 def usable(templates: matcher.Templates, config: matcher.MatcherConfig) -> bool:
@@ -87,13 +102,20 @@ def _face_only(templates: matcher.Templates, config: matcher.MatcherConfig
 
 
 def _search(gallery: matcher.Gallery, probes: Sequence[matcher.Templates], mates: Sequence[int],
-            listed: int, progress: Progress, label: str) -> list[list[Candidate]]:
+            listed: int, progress: Progress, label: str, cohort: matcher.Cohort | None = None
+            ) -> list[list[Candidate]]:
     found: list[list[Candidate]] = []
     for lo in range(0, len(probes), _BATCH):
-        batch = probes[lo:lo + _BATCH]
-        outcomes = gallery.search_many(list(batch), [EVERYONE] * len(batch),
-                                       finger_threshold=FINGER_FLOOR,
-                                       face_threshold=FACE_FLOOR)
+        batch = list(probes[lo:lo + _BATCH])
+        if cohort is None:
+            outcomes = gallery.search_many(batch, [EVERYONE] * len(batch),
+                                           finger_threshold=FINGER_FLOOR,
+                                           face_threshold=FACE_FLOOR)
+        else:  # the service's normalised rule, the same code (matcher.search_normalised)
+            outcomes = matcher.search_normalised(gallery, cohort, batch,
+                                                 [EVERYONE] * len(batch),
+                                                 finger_z=FINGER_FLOOR_Z,
+                                                 face_threshold=FACE_FLOOR)
         for outcome, mate in zip(outcomes, mates[lo:lo + _BATCH], strict=True):
             # Every candidate above the floors comes back (the matcher's ranked top-k path is
             # slower than its threshold scan); the best `listed` are kept.
@@ -105,10 +127,11 @@ def _search(gallery: matcher.Gallery, probes: Sequence[matcher.Templates], mates
 
 
 def run_study(model: CaptureModel, config: matcher.MatcherConfig, *, gallery_size: int,
-              mated: int, non_mated: int, listed: int, seed: int, progress: Progress
-              ) -> StudyData:
+              mated: int, non_mated: int, listed: int, seed: int, progress: Progress,
+              normalise: bool = False) -> StudyData:
     """Enrol `gallery_size` persons, search `mated` second captures of enrolled persons and
-    `non_mated` captures of persons never enrolled; every search exact."""
+    `non_mated` captures of persons never enrolled; every search exact. `normalise`: finger
+    scores are cohort z-scores (matcher.Cohort, drawn from the gallery)."""
     rng = np.random.default_rng([seed, gallery_size, 17])
     mated_rows = np.sort(rng.choice(gallery_size, size=min(mated, gallery_size),
                                     replace=False)).astype(np.int64)
@@ -134,6 +157,9 @@ def run_study(model: CaptureModel, config: matcher.MatcherConfig, *, gallery_siz
         progress(f"enrolled {chunk.ids[-1] + 1:,}/{gallery_size:,}")
     data = StudyData(len(gallery), listed, True, gallery_size, refused, len(mated_probes),
                      non_mated, gallery=gallery)
+    if normalise:
+        data.cohort = draw_cohort(gallery, COHORT_SIZE, seed)
+        data.finger_floor = FINGER_FLOOR_Z
     searched: list[matcher.Templates] = []
     mates: list[int] = []
     for probe, person in zip(mated_probes, mated_rows.tolist(), strict=True):
@@ -152,14 +178,14 @@ def run_study(model: CaptureModel, config: matcher.MatcherConfig, *, gallery_siz
             mates.append(-1)
         else:
             data.fta_non_mated += 1
-    found = _search(gallery, searched, mates, listed, progress, "searches")
+    found = _search(gallery, searched, mates, listed, progress, "searches", data.cohort)
     data.combined = Searches(found[:n_mated], found[n_mated:])
     face_probes = [(_face_only(t, config), m) for t, m in zip(searched, mates, strict=True)]
     face_mated = [(p, m) for p, m in face_probes[:n_mated] if p is not None]
     face_non = [(p, m) for p, m in face_probes[n_mated:] if p is not None]
     with_face = [p for p, _ in face_mated + face_non]
     face_found = _search(gallery, with_face, [m for _, m in face_mated + face_non], listed,
-                         progress, "face-only searches")
+                         progress, "face-only searches", data.cohort)
     data.face = Searches(face_found[:len(face_mated)], face_found[len(face_mated):])
     data.face_findable = [mate in faces for _, mate in face_mated]
     return data

@@ -19,7 +19,6 @@ from service.scores.metrics import ImpostorTail, impostor_tail, threshold_for_fp
 from tooling.evaluation.intervals import bootstrap, wilson
 from tooling.evaluation.study import (
     FACE_FLOOR,
-    FINGER_FLOOR,
     Searches,
     StudyData,
     decided,
@@ -54,7 +53,8 @@ def fit_tail(data: StudyData, searches: Searches, *, face: bool) -> tuple[Impost
     if not data.complete_lists:
         return None, "refused: candidate lists are not complete (not an exact search)"
     tail = impostor_tail([scores_of(c, face=face) for c in searches.non_mated],
-                         data.gallery_size, data.listed, FACE_FLOOR if face else FINGER_FLOOR)
+                         data.gallery_size, data.listed,
+                         FACE_FLOOR if face else data.finger_floor)
     return tail, "fitted on exact top-k impostor scores" if tail else "too few scores to fit"
 
 
