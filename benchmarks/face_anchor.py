@@ -14,8 +14,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from service.synth.captures import capture_arrays, identities, subspaces
-from service.synth.profiles import profile_model
+from tooling.synth.captures import capture_arrays, identities, subspaces
+from tooling.synth.profiles import profile_model
 
 MIN_QUALITY = 0.3
 POINTS = ((20_000, 1e-3), (1_000_000, 1e-3), (12_000_000, 3e-3))  # the last: FRTE's point

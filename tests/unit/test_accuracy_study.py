@@ -92,7 +92,7 @@ def test_calibrated_thresholds_hold_fpir_and_rise_with_gallery_size(study: Study
 
 
 def test_a_normalised_study_lists_z_scores_complete_above_its_floor() -> None:
-    from service.evaluation.study import FINGER_FLOOR_Z
+    from tooling.evaluation.study import FINGER_FLOOR_Z
 
     data = run_study(profile_model("anisotropic"), CONFIG, gallery_size=1200, mated=200,
                      non_mated=300, listed=10, seed=4, progress=lambda _: None, normalise=True)
