@@ -118,6 +118,10 @@ class _Part:
         self.rows = Column(np.int64)
 
     def add(self, vectors: npt.NDArray[np.float32], rows: npt.NDArray[np.int64]) -> None:
+        if not len(vectors):
+            # FAISS's fast-scan add of zero rows to an empty index crashes the process
+            # (segmentation fault): a batch without faces into a gallery without faces yet.
+            return
         self.index.add(vectors)
         self.rows.extend(rows)
 
