@@ -140,3 +140,25 @@ class ConfigurationError(ServiceError):
     setting."""
 
     slug, title = "configuration", "Configuration error"
+
+
+# The RFC 9457 body of a problem: service.api.problems answers with it, and a bulk run reports
+# each failed item with it (service.bulk), so both say the same.
+def problem_body(
+    status: int, slug: str, title: str, detail: str | None, instance: str, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
+
+
+def error_body(error: ServiceError, instance: str) -> dict[str, Any]:
+    return problem_body(
+        error.status, error.slug, error.title, error.detail, instance, **error.context
+    )

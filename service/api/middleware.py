@@ -12,10 +12,10 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.transmission import REFERENCE_NUMBER_PATTERN
-from service.api.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, error_body
+from service.api.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS
 from service.audit.events import RequestAudit
 from service.auth.policy import operation_for
-from service.errors import NotReady, PayloadTooLarge, ServiceError
+from service.errors import NotReady, PayloadTooLarge, ServiceError, error_body
 from service.runtime import Runtime
 from service.writer.commands import RecordOnly
 

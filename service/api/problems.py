@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import errors
 from service.auth.policy import allowed_methods
-from service.errors import NotReady, ServiceError
+from service.errors import NotReady, ServiceError, error_body, problem_body
 
 PROBLEM_JSON = "application/problem+json"
 _log = structlog.get_logger(__name__)
@@ -49,26 +49,6 @@ CATALOGUE: dict[str, tuple[int, str, str]] = {
 
 
 RETRY_AFTER_SECONDS = 2  # a replica restarts or a partition catches up in seconds
-
-
-def problem_body(
-    status: int, slug: str, title: str, detail: str | None, instance: str, **extra: Any
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": f"/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": instance,
-    }
-    body.update({key: value for key, value in extra.items() if value is not None})
-    return body
-
-
-def error_body(error: ServiceError, instance: str) -> dict[str, Any]:
-    return problem_body(
-        error.status, error.slug, error.title, error.detail, instance, **error.context
-    )
 
 
 def _note(request: Request, slug: str) -> None:

@@ -18,11 +18,16 @@ from pydantic import ValidationError
 
 from schemas.bulk import BulkItem, BulkItemResult, BulkProblem, BulkStatus, BulkSummary
 from schemas.codes import HitResult
-from service.api.problems import error_body
 from service.audit.events import Operation, RequestAudit
 from service.auth import Caller
 from service.bulk.callers import caller_for
-from service.errors import DuplicateReferenceNumber, InvalidInput, NotReady, ServiceError
+from service.errors import (
+    DuplicateReferenceNumber,
+    InvalidInput,
+    NotReady,
+    ServiceError,
+    error_body,
+)
 from service.transmission.service import Transmitting, transmit
 from service.writer.commands import RecordOnly
 

@@ -1,22 +1,20 @@
-"""Fill the in-memory gallery from the store, the source of truth: from an encrypted snapshot
-reconciled with the store when one is usable, else by decrypting every dataset in chunks."""
+"""Read the store, the source of truth, into the in-memory gallery: every dataset of the
+gallery's rows, decrypted in chunks, or (reconcile) only what a loaded snapshot lacks or holds
+wrongly. The order of the steps is service.gallery.startup's."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.crypto import MasterKey
 from service.datasets.sealed import open_templates
-from service.gallery.snapshot import SnapshotError, load_snapshot
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.writer.batch import entry_meta
@@ -27,13 +25,26 @@ _CHUNK = 2_000
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Which stored datasets belong to a gallery: those whose id is `part` mod `of`
+    (a shard's partition); every one with the default 0 of 1."""
+
+    part: int = 0
+    of: int = 1
+
+    def where(self) -> ColumnElement[bool]:
+        return true() if self.of == 1 else DatasetRow.id % self.of == self.part
+
+
 def _entries(
-    session: Session, master: MasterKey
+    session: Session, master: MasterKey, rows: Rows
 ) -> Iterator[tuple[int, matcher.Templates, matcher.EntryMeta]]:
-    rows = session.scalars(
-        select(DatasetRow).order_by(DatasetRow.id).execution_options(yield_per=_CHUNK)
+    rows_read = session.scalars(
+        select(DatasetRow).where(rows.where()).order_by(DatasetRow.id)
+        .execution_options(yield_per=_CHUNK)
     )
-    for row in rows:
+    for row in rows_read:
         yield row.id, open_templates(master, row), entry_meta(row)
         session.expunge(row)  # keep memory flat over millions of rows
 
@@ -43,13 +54,15 @@ def load_gallery(
     master: MasterKey,
     gallery: matcher.Gallery,
     progress: Progress | None = None,
+    rows: Rows = Rows(),
 ) -> int:
-    """Add every stored dataset to `gallery`; returns how many."""
+    """Add every stored dataset of `rows` to `gallery`; returns how many."""
     with sessions() as session:
-        total = session.scalar(select(func.count()).select_from(DatasetRow)) or 0
+        total = session.scalar(
+            select(func.count()).select_from(DatasetRow).where(rows.where())) or 0
         loaded = 0
         batch: list[tuple[int, matcher.Templates, matcher.EntryMeta]] = []
-        for entry in _entries(session, master):
+        for entry in _entries(session, master, rows):
             batch.append(entry)
             if len(batch) == _CHUNK:
                 loaded += gallery.add_many(batch)
@@ -113,30 +126,3 @@ def reconcile(
             if progress:
                 progress(added, len(missing))
     return len(stale), added, int(wrong.sum())
-
-
-def load_or_rebuild(
-    sessions: sessionmaker[Session],
-    master: MasterKey,
-    gallery: matcher.Gallery,
-    snapshot: Path | None,
-    progress: Progress | None = None,
-) -> Reconciled:
-    """Startup: the snapshot reconciled with the store if it is usable, else a full rebuild."""
-    started = time.monotonic()
-    if snapshot is not None and not snapshot.exists():
-        _log.info("gallery_snapshot_absent", path=str(snapshot))  # a first start: rebuild
-    elif snapshot is not None:
-        try:
-            held = load_snapshot(snapshot, master, gallery)
-        except SnapshotError as error:
-            _log.warning("gallery_snapshot_unusable", reason=str(error))
-        else:
-            _log.info("gallery_snapshot_loaded", datasets=held,
-                      seconds=round(time.monotonic() - started, 2))
-            removed, added, marks = reconcile(sessions, master, gallery, progress)
-            _log.info("gallery_reconciled", removed=removed, added=added, marks_fixed=marks,
-                      seconds=round(time.monotonic() - started, 2))
-            return Reconciled(held, removed, added, marks)
-    loaded = load_gallery(sessions, master, gallery, progress)
-    return Reconciled(0, 0, loaded, 0)

@@ -7,8 +7,9 @@ reading and decrypting the stored templates of added datasets). A search carryin
 the partition has not reached catches up first (a few rows, inline) or is refused (`Behind`)
 while a background catch-up runs: never an answer from a partition that misses a change.
 
-Startup: the encrypted partition snapshot (tagged with its sequence) if usable, else every
-stored dataset of the partition (the committed sequence read first); then the log from there.
+Startup (`ReplayLog`, run by service.gallery.startup like every gallery's): the encrypted
+partition snapshot (tagged with its sequence) if usable, else every stored dataset of the
+partition (the committed sequence read first); then the log from there.
 
 The log is pruned (service/writer/log_pruning.py) below what the replicas report they need:
 this replica reports the sequence of its snapshot on disk (without one, what it has applied).
@@ -23,7 +24,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import matcher
 from service.crypto import MasterKey
 from service.datasets.sealed import open_templates
+from service.gallery.loader import Progress, Rows, load_gallery
 from service.gallery.snapshot import SnapshotError, read_snapshot, write_state
+from service.gallery.startup import StartOver, open_gallery, rebuild_gallery
 from service.store.in_chunks import in_chunks
 from service.store.models import DatasetRow
 from service.writer import index_log, log_pruning
@@ -44,7 +47,6 @@ from service.writer.gallery import apply_to
 from service.writer.models import IndexLogRow
 
 _log = structlog.get_logger(__name__)
-_LOAD_CHUNK = 2_000
 _LOG_CHUNK = 5_000
 
 
@@ -56,7 +58,7 @@ class StaleEpoch(Exception):
     """The request comes from a writer whose epoch was superseded."""
 
 
-class Pruned(Exception):
+class Pruned(StartOver):
     """Log rows this replica needs were pruned: it must rebuild its partition from the store."""
 
 
@@ -112,70 +114,14 @@ class Partition:
 
     # -- load -------------------------------------------------------------------------------
 
-    def load(self, progress: Callable[[int], None] | None = None) -> None:
-        seq = self._load_snapshot()
-        try:
-            self._load_from(seq, progress)
-        except Pruned:  # the log was pruned past us while we loaded: from the store, once more
-            self._load_from(None, progress)
-        self.ready.set()
-        _log.info("partition_ready", partition=self.partition, datasets=len(self.gallery),
-                  applied_seq=self.applied)
-
-    def _load_from(self, seq: int | None, progress: Callable[[int], None] | None) -> None:
-        """From the snapshot's sequence `seq`, or (None) from the store; then the log."""
-        if seq is None:
-            if len(self.gallery):
-                self.gallery = self._empty_gallery()
-            with self._sessions() as session:
-                seq = index_log.committed_seq(session)  # before reading: the log covers the rest
-            self._report(seq)  # before the long read: the rows after `seq` stay for us
-            self._load_store(progress)
-        with self._lock:
-            self.applied = seq
-        self.catch_up(None)
+    def load(self, progress: Progress | None = None) -> None:
+        """Start the partition the way every gallery starts (service.gallery.startup)."""
+        open_gallery(ReplayLog(self, progress))
 
     def _empty_gallery(self) -> matcher.Gallery:
         old = self.gallery
         return matcher.Gallery(old.config, index=old.kind.value, fast=old.fast_params,
                                source=old.source)
-
-    def _load_snapshot(self) -> int | None:
-        if self._snapshots is None or not self._snapshots.path.exists():
-            return None
-        try:
-            state, seq = read_snapshot(self._snapshots.path, self._master)
-            if seq is None:
-                raise SnapshotError("the snapshot is not a shard's (no sequence)")
-            with self._sessions() as session:
-                horizon = log_pruning.pruned_through(session)
-            if seq < horizon:
-                raise SnapshotError(f"the log was pruned through {horizon}, past the "
-                                    f"snapshot's sequence {seq}: rebuilding from the store")
-            self.gallery.load_state(state)
-        except (SnapshotError, ValueError, KeyError) as error:
-            _log.warning("partition_snapshot_unusable", reason=str(error))
-            return None
-        self.snapshot_seq, self.snapshot_at = seq, self._snapshots.path.stat().st_mtime
-        _log.info("partition_snapshot_loaded", datasets=len(self.gallery), applied_seq=seq)
-        self._report(seq)
-        return seq
-
-    def _load_store(self, progress: Callable[[int], None] | None) -> None:
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(DatasetRow).where(DatasetRow.id % self.partitions == self.partition)
-                .order_by(DatasetRow.id).execution_options(yield_per=_LOAD_CHUNK))
-            batch: list[tuple[int, matcher.Templates, matcher.EntryMeta]] = []
-            for row in rows:
-                batch.append((row.id, open_templates(self._master, row), entry_meta(row)))
-                session.expunge(row)
-                if len(batch) == _LOAD_CHUNK:
-                    self.gallery.add_many(batch)
-                    batch.clear()
-                    if progress:
-                        progress(len(self.gallery))
-            self.gallery.add_many(batch)
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -294,7 +240,7 @@ class Partition:
             # A new gallery object: a search still holding the old one sees it swapped and is
             # refused (ShardService), instead of answering from a half-loaded one.
             self.gallery = self._empty_gallery()
-            self._load_from(None, None)
+            rebuild_gallery(ReplayLog(self))
         self.rebuilds += 1
         self.ready.set()
         _log.info("partition_rebuilt", partition=self.partition, datasets=len(self.gallery),
@@ -340,3 +286,58 @@ class Partition:
         self.snapshot_seq, self.snapshot_at = seq, time.time()
         _log.info("partition_snapshot_written", datasets=count, applied_seq=seq)
         self._report(self.needs_after())
+
+
+class ReplayLog:
+    """How a partition starts (the steps are service.gallery.startup's): its snapshot if the
+    log still reaches back to the snapshot's sequence, else the stored datasets of its partition
+    (the committed sequence read first: the log covers the rest); then the log from there."""
+
+    def __init__(self, partition: Partition, progress: Progress | None = None) -> None:
+        self._part, self._progress = partition, progress
+
+    def snapshot(self) -> int | None:
+        part = self._part
+        snaps = part._snapshots
+        if snaps is None or not snaps.path.exists():
+            return None
+        try:
+            state, seq = read_snapshot(snaps.path, part._master)
+            if seq is None:
+                raise SnapshotError("the snapshot is not a shard's (no sequence)")
+            with part._sessions() as session:
+                horizon = log_pruning.pruned_through(session)
+            if seq < horizon:
+                raise SnapshotError(f"the log was pruned through {horizon}, past the "
+                                    f"snapshot's sequence {seq}: rebuilding from the store")
+            part.gallery.load_state(state)
+        except (SnapshotError, ValueError, KeyError) as error:
+            _log.warning("partition_snapshot_unusable", reason=str(error))
+            return None
+        part.snapshot_seq, part.snapshot_at = seq, snaps.path.stat().st_mtime
+        _log.info("partition_snapshot_loaded", datasets=len(part.gallery), applied_seq=seq)
+        part._report(seq)
+        return seq
+
+    def build(self) -> int:
+        part = self._part
+        if len(part.gallery):
+            part.gallery = part._empty_gallery()
+        with part._sessions() as session:
+            seq = index_log.committed_seq(session)  # before reading: the log covers the rest
+        part._report(seq)  # before the long read: the rows after `seq` stay for us
+        load_gallery(part._sessions, part._master, part.gallery, self._progress,
+                     Rows(part.partition, part.partitions))
+        return seq
+
+    def catch_up(self, seq: int) -> None:
+        part = self._part
+        with part._lock:
+            part.applied = seq
+        part.catch_up(None)
+
+    def ready(self, result: None) -> None:
+        part = self._part
+        part.ready.set()
+        _log.info("partition_ready", partition=part.partition, datasets=len(part.gallery),
+                  applied_seq=part.applied)

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import matcher
 from service.crypto import MasterKey, seal
-from service.gallery.loader import load_or_rebuild
 from service.gallery.snapshot import SnapshotError, load_snapshot, write_snapshot
+from service.gallery.startup import load_or_rebuild
 from service.store.database import make_engine, make_sessions
 from service.store.models import DatasetRow
 from service.store.payload import DatasetPayload, encode_payload
