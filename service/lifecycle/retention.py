@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit.events import Operation, RequestAudit
+from service.periodic import Periodic
 from service.store.database import shred
 from service.store.models import DatasetRow
 from service.writer.commands import Command, CommandDone, RemoveEntry, WorkResult
@@ -71,22 +71,13 @@ class Sweeper:
     ) -> None:
         self._submit = submit
         self._today = today
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="abis-sweeper", daemon=True)
+        self._periodic = Periodic("abis-sweeper", interval, self.sweep_once, "sweep_failed")
 
     def start(self) -> None:
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.sweep_once()
-            except Exception:
-                _log.exception("sweep_failed")
+        self._periodic.stop()
 
     def sweep_once(self) -> int:
         total = 0

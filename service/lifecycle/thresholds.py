@@ -5,7 +5,6 @@ each change an audited event written by the writer (operation `matcher:threshold
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 import matcher
 from service.audit.events import Operation
 from service.lifecycle.retention import system_audit
+from service.periodic import Periodic
 from service.scores.calibration import Calibration, CalibrationError, calibrate
 from service.writer.commands import Command, CommandDone, WorkResult
 
@@ -47,23 +47,15 @@ class ThresholdFollower:
         self._gallery = gallery
         self._target = target_fpir
         self._growth = growth
-        self._interval = interval
         self.calibrated_size: int | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="abis-thresholds", daemon=True)
+        self._periodic = Periodic("abis-thresholds", interval, self.follow_once,
+                                  "threshold_calibration_failed")
 
     def start(self) -> None:
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.follow_once()
-            except Exception:
-                _log.exception("threshold_calibration_failed")
+        self._periodic.stop()
 
     def follow_once(self) -> bool:
         """Recalibrate if the gallery moved by the growth share; whether it did."""

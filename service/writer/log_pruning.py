@@ -17,7 +17,6 @@ committed in between is then seen, so rows it deleted are never silently skipped
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.periodic import Periodic
 from service.writer.models import IndexLogRow, LogHorizonRow, ReplicaReportRow
 
 _log = structlog.get_logger(__name__)
@@ -96,17 +96,18 @@ class LogPruner:
     def __init__(self, sessions: sessionmaker[Session], keep: int, max_age: dt.timedelta,
                  interval: float, now: Callable[[], dt.datetime]) -> None:
         self._sessions = sessions
-        self._keep, self._max_age, self._interval = keep, max_age, interval
+        self._keep, self._max_age = keep, max_age
         self._now = now
         self.last: Pruning | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="abis-log-pruner", daemon=True)
+        # The database may be away for a while: a failed round is logged, the next one runs.
+        self._periodic = Periodic("abis-log-pruner", interval, self.prune_once,
+                                  "index_log_prune_failed")
 
     def start(self) -> None:
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._periodic.stop()
 
     def prune_once(self) -> Pruning:
         pruning = prune(self._sessions, self._keep, self._max_age, self._now())
@@ -115,10 +116,3 @@ class LogPruner:
             _log.info("index_log_pruned", through=pruning.through, deleted=pruning.deleted,
                       bound=pruning.bound)
         return pruning
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.prune_once()
-            except Exception:  # the database may be away for a while: next round
-                _log.exception("index_log_prune_failed")
