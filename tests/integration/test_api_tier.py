@@ -49,7 +49,9 @@ def service(database_url: str, data_dir: Path) -> Iterator[RunningService]:
     generate_audit_key_file(data_dir / "audit.key")
     # A synthetic (development-mode) deployment, so that the evaluation search, which exists
     # only there, can be checked on a worker too; the tier's guarantees do not depend on it.
-    env = service_env(data_dir, database_url, ABIS_DEV="true", ABIS_SYNTHETIC_DEPLOYMENT="true")
+    # The writer process exports its metrics there (the API workers have /metrics instead).
+    env = service_env(data_dir, database_url, ABIS_DEV="true", ABIS_SYNTHETIC_DEPLOYMENT="true",
+                      ABIS_METRICS_LISTEN=f"127.0.0.1:{free_port()}")
     running = RunningService(env, free_port(), workers=2)
     running.start(timeout=180)
     try:
@@ -252,3 +254,38 @@ def test_an_evaluation_search_on_a_worker_is_answered_from_the_writers_gallery(
     assert answer.json()["gallery_size"] == ready.json()["datasets"] > 0
     best = answer.json()["results"][0]["candidates"][0]
     assert best["reference_number"] == stored.json()["reference_number"]
+
+
+def test_the_writer_process_exports_the_metrics_the_shard_tier_rules_read(
+    service: RunningService,
+) -> None:
+    """`abis writer` (here the child of `abis serve --workers 2`) on ABIS_METRICS_LISTEN: its
+    lease and epoch, committed sequence, batches, and every writer metric the alert rules and
+    the dashboard's shard-tier row name; ids and numbers only, no personal data."""
+    from tests.integration.test_metrics import (
+        SHARD_TIER_GROUP,
+        dashboard_expressions,
+        rule_expressions,
+    )
+    from tests.promql_names import exposable_names, metric_names
+    from tests.scrape import Scrape
+
+    with service.client("IT") as italy:
+        stored = italy.post("/v1/transmissions",
+                            json=transmission("IT", 2, person=new_person_seed()))
+    assert stored.status_code == 201
+    answer = httpx.get(f"http://{service.env['ABIS_METRICS_LISTEN']}/metrics", timeout=10)
+    assert answer.status_code == 200
+    writer = Scrape(answer.text)
+    assert writer.value("abis_writer_lease_held") == 1
+    assert writer.value("abis_writer_epoch") >= 1
+    assert writer.value("abis_writer_committed_seq") >= 1
+    assert writer.value("abis_writer_batch_duration_seconds_count") >= 1
+    assert writer.value("process_resident_memory_bytes") > 0
+    assert stored.json()["reference_number"] not in answer.text
+    exposed = exposable_names({name: family.type for name, family in writer.families.items()})
+    named = set().union(*(metric_names(expression) for expression in [
+        *rule_expressions()[SHARD_TIER_GROUP], *dashboard_expressions(shard_tier=True)]))
+    writers = {name for name in named if name.startswith(("abis_writer_", "abis_index_log_"))}
+    assert len(writers) >= 4
+    assert writers <= exposed, f"not exposed by the writer: {sorted(writers - exposed)}"

@@ -144,7 +144,11 @@ def test_shards_and_writer_export_the_metrics_the_shard_alert_rules_read(
         cluster: Cluster) -> None:
     import httpx
 
-    from tests.integration.test_metrics import SHARD_TIER_GROUP, rule_expressions
+    from tests.integration.test_metrics import (
+        SHARD_TIER_GROUP,
+        dashboard_expressions,
+        rule_expressions,
+    )
     from tests.promql_names import exposable_names, metric_names
     from tests.scrape import Scrape
 
@@ -182,6 +186,10 @@ def test_shards_and_writer_export_the_metrics_the_shard_alert_rules_read(
                           for expression in rule_expressions()[SHARD_TIER_GROUP]))
     assert len(named) >= 6
     assert named <= exposed | {"up"}, f"not exposed: {sorted(named - exposed)}"
+    panels = set().union(*(metric_names(expression)
+                           for expression in dashboard_expressions(shard_tier=True)))
+    assert len(panels) >= 10  # the dashboard's shard-tier row reads these exporters
+    assert panels <= exposed, f"not exposed: {sorted(panels - exposed)}"
 
 
 def test_no_replica_of_a_partition_is_a_503_with_retry_after(cluster: Cluster) -> None:
