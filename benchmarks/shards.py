@@ -27,7 +27,7 @@ under 15 minutes), the rest holds it shared. Without the embedded engine (--no-e
     .venv/bin/python benchmarks/shards.py --datasets 1000000 --searches 640 --rounds 1 \
         --exact-sample 128
     .venv/bin/python benchmarks/shards.py --datasets 10000000 --partitions 4 --no-embedded \
-        --exact-sample 128 --searches 256 --rounds 1
+        --exact-sample 128 --searches 256 --rounds 1 --fill local
 """
 
 from __future__ import annotations
@@ -392,11 +392,14 @@ def exact_answers(datasets: int, searches: int, sample: list[int]
     return [frozenset(found) for found in hits], time.perf_counter() - t0
 
 
-def agreement(found: list[frozenset[int]], expected: list[frozenset[int]]) -> dict[str, float]:
-    return {"same_decisions": round(sum(bool(a) == bool(b) for a, b in zip(
-                found, expected, strict=True)) / len(found), 4),
-            "same_hits": round(sum(a == b for a, b in zip(
-                found, expected, strict=True)) / len(found), 4)}
+def agreement(found: list[frozenset[int]], expected: list[frozenset[int]]) -> dict[str, Any]:
+    """Shares of probes with the same decision and the same hits, and, for each probe whose
+    hits differ, the synthetic row ids found only here and only in the reference."""
+    pairs = list(zip(found, expected, strict=True))
+    return {"same_decisions": round(sum(bool(a) == bool(b) for a, b in pairs) / len(pairs), 4),
+            "same_hits": round(sum(a == b for a, b in pairs) / len(pairs), 4),
+            "differing": [{"probe": n, "only_here": sorted(a - b), "only_reference": sorted(b - a)}
+                          for n, (a, b) in enumerate(pairs) if a != b]}
 
 
 def mates_found(hits: list[frozenset[int]], mates: list[int | None]) -> str:
