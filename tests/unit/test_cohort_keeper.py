@@ -4,6 +4,7 @@ acknowledged, through the writer's real batch processor and the real erasure com
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from tests.factories import new_person_seed
 from tests.unit.test_batch_processor import CONFIG, MASTER, _job
 
 SIZE = 20
+CONFIG_Z = dataclasses.replace(CONFIG, finger_threshold=7.0)  # cohort mode: a z threshold
 
 
 def test_the_draw_depends_on_the_ids_and_the_seed_only() -> None:
@@ -47,8 +49,8 @@ def keeper_and_processor(tmp_path: Path) -> tuple[CohortKeeper, BatchProcessor, 
     upgrade(engine)
     sessions = make_sessions(engine)
     store = StoreSample(sessions, MASTER)
-    keeper = CohortKeeper(CONFIG, SIZE, 3, store.ids, store.templates)
-    processor = BatchProcessor(sessions, LocalGallery(matcher.Gallery(CONFIG), keeper), MASTER,
+    keeper = CohortKeeper(CONFIG_Z, SIZE, 3, store.ids, store.templates)
+    processor = BatchProcessor(sessions, LocalGallery(matcher.Gallery(CONFIG_Z), keeper), MASTER,
                                None, Clock())
     references: dict[int, str] = {}
     for lo in range(0, 32, 8):  # four batches: the young gallery's cohort fills as it grows
@@ -87,7 +89,7 @@ def test_an_erased_member_leaves_the_cohort_and_the_next_ranked_takes_its_place(
     assert leaving not in keeper.members
     assert keeper.members == frozenset(ranked(remaining, 3, SIZE).tolist())  # redrawn, full
     # The statistics are those of the new members' templates: nothing of the erased person.
-    expected = matcher.Cohort(CONFIG, list(store.templates(sorted(keeper.members)).values()))
+    expected = matcher.Cohort(CONFIG_Z, list(store.templates(sorted(keeper.members)).values()))
     assert _statistics(keeper.cohort, probe) == pytest.approx(_statistics(expected, probe))
 
 
@@ -108,6 +110,18 @@ def test_an_erased_member_leaves_even_when_the_store_cannot_be_read(
     keeper._read_ids = working  # type: ignore[method-assign]
     _erase(processor, references[sorted(set(references) - keeper.members)[0]])  # not a member
     assert len(keeper.members) == SIZE  # the failed redraw was retried at the next change
+
+
+def test_a_batch_judges_its_own_datasets_by_the_same_cohort_rule(
+    keeper_and_processor: tuple[CohortKeeper, BatchProcessor, dict[int, str]],
+) -> None:
+    _, processor, _ = keeper_and_processor
+    person = new_person_seed()
+    first, again = _job("IT", 1, person, 1), _job("DE", 1, person, 2)
+    stored, matched = processor([Transmit(first, None), Transmit(again, None)])
+    assert isinstance(stored, TransmissionOutcome) and isinstance(matched, TransmissionOutcome)
+    assert [m.dataset_id for m in matched.matches] == [stored.dataset_id]
+    assert matched.matches[0].score >= CONFIG_Z.finger_threshold  # decided and scored in z
 
 
 def test_a_threshold_of_the_other_unit_is_refused() -> None:
