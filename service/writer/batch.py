@@ -48,6 +48,7 @@ from service.transmission.eligibility import member_state_index
 from service.transmission.outcome import MatchedDataset, TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission
 from service.writer import index_log
+from service.writer.cohort import CohortKeeper
 from service.writer.commands import (
     AddEntry,
     Command,
@@ -58,7 +59,6 @@ from service.writer.commands import (
     WorkItem,
     WorkResult,
 )
-from service.writer.cohort import CohortKeeper
 from service.writer.gallery import LocalGallery, Searched, WriterGallery
 from service.writer.records import count, transmission_event
 
