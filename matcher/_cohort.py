@@ -85,6 +85,31 @@ class Cohort:
         return means, sds
 
 
+    def normalise(
+        self,
+        outcomes: Sequence[SearchOutcome],
+        means: npt.NDArray[np.float64],
+        sds: npt.NDArray[np.float64],
+        finger_z: float,
+    ) -> list[SearchOutcome]:
+        """Per probe (with its `statistics`): the finger hits at z >= `finger_z`, scored in z,
+        face hits as they are; `outcomes` must come from a search at or below every probe's
+        raw threshold (mean + finger_z sd)."""
+        normalised = []
+        for outcome, mean, sd in zip(outcomes, means, sds, strict=True):
+            threshold = mean + finger_z * sd
+            hits = [
+                h
+                if h.modality is not Modality.FINGERPRINT
+                else dataclasses.replace(h, score=float((h.score - mean) / sd))
+                for h in outcome.hits
+                if h.modality is not Modality.FINGERPRINT or h.score >= threshold
+            ]
+            hits.sort(key=lambda h: (-h.score, h.entry_id))
+            normalised.append(SearchOutcome(tuple(hits)))
+        return normalised
+
+
 def search_normalised(
     gallery: Gallery,
     cohort: Cohort,
@@ -100,23 +125,11 @@ def search_normalised(
     if not probes:
         return []
     means, sds = cohort.statistics(probes)
-    raw = means + finger_z * sds
     outcomes = gallery.search_many(
         probes,
         eligibles,
-        finger_threshold=float(raw.min()),
+        finger_threshold=float((means + finger_z * sds).min()),
         face_threshold=face_threshold,
         limit=limit,
     )
-    normalised = []
-    for outcome, threshold, mean, sd in zip(outcomes, raw, means, sds, strict=True):
-        hits = [
-            h
-            if h.modality is not Modality.FINGERPRINT
-            else dataclasses.replace(h, score=float((h.score - mean) / sd))
-            for h in outcome.hits
-            if h.modality is not Modality.FINGERPRINT or h.score >= threshold
-        ]
-        hits.sort(key=lambda h: (-h.score, h.entry_id))
-        normalised.append(SearchOutcome(tuple(hits)))
-    return normalised
+    return cohort.normalise(outcomes, means, sds, finger_z)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.audit.keys import load_audit_keys
@@ -24,16 +25,19 @@ from service.audit.trail import AuditTrail
 from service.clock import Clock
 from service.crypto import MasterKey, load_master_key
 from service.datasets.sealed import require_key_opens_store
-from service.errors import ConfigurationError
+from service.errors import ConfigurationError, ServiceError
 from service.gallery.snapshotter import Snapshotter
 from service.gallery.startup import GalleryLoadFailed, start_gallery, store_gallery
+from service.gallery.store_sample import StoreSample
 from service.matcher_settings import make_gallery, matcher_config
 from service.metrics.registry import BATCH_SIZE
+from service.scores.units import require_threshold_units
 from service.settings import Settings
 from service.store.database import make_engine, make_sessions
 from service.store.lease import WriterLease, acquire_writer_lease
 from service.store.schema import require_current, upgrade
 from service.writer.batch import BatchProcessor
+from service.writer.cohort import CohortKeeper
 from service.writer.commands import WorkItem, WorkResult
 from service.writer.gallery import LocalGallery, WriterGallery
 from service.writer.pipeline import BatchPipeline
@@ -50,13 +54,24 @@ _log = structlog.get_logger(__name__)
 __all__ = ["Runtime", "WorkQueue", "make_gallery", "matcher_config"]
 
 
+def _cohort(settings: Settings, sessions: sessionmaker[Session], master: MasterKey
+            ) -> CohortKeeper | None:
+    """ABIS_SCORE_NORMALISATION=cohort: the cohort, drawn from the store once it is loaded."""
+    if settings.score_normalisation != "cohort":
+        return None
+    store = StoreSample(sessions, master)
+    return CohortKeeper(matcher_config(settings), settings.cohort_size, settings.cohort_seed,
+                        store.ids, store.templates)
+
+
 def _writer_gallery(settings: Settings, sessions: sessionmaker[Session], master: MasterKey,
                     epoch: int) -> WriterGallery:
+    cohort = _cohort(settings, sessions, master)
     if not settings.shards:
-        return LocalGallery(store_gallery(settings, sessions, master))
+        return LocalGallery(store_gallery(settings, sessions, master), cohort)
     from service.shard.remote import RemoteGallery
 
-    return RemoteGallery.connect(settings, epoch)
+    return RemoteGallery.connect(settings, epoch, cohort)
 
 
 @dataclass
@@ -91,6 +106,7 @@ class Runtime:
                 "ABIS_SYNTHETIC_DEPLOYMENT=true is refused in production mode: the evaluation "
                 "search reveals scores below the threshold; set it only with ABIS_DEV=true on "
                 "a deployment holding synthetic data")
+        require_threshold_units(settings)
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         master = load_master_key(settings)
         keys = load_audit_keys(settings)
@@ -135,6 +151,7 @@ class Runtime:
         HMACs; every write goes to the writer at ABIS_WRITER. Ready while the writer is."""
         from service.writer.client import RemoteWriter
 
+        require_threshold_units(settings)
         master = load_master_key(settings)
         keys = load_audit_keys(settings)
         engine = make_engine(settings.effective_database_url)
@@ -174,35 +191,53 @@ class Runtime:
         self.log_pruner.start()
 
     def _load(self) -> None:
-        if not isinstance(self.gallery, LocalGallery):
-            # Shards load their partitions themselves; a search is refused (503) while a
-            # partition has no replica caught up.
-            self.ready.set()
-            self._start_sweeper()
-            return
+        # Shards (not LocalGallery) load their partitions themselves; a search is refused
+        # (503) while a partition has no replica caught up.
         try:
-            started = start_gallery(self.settings, self.sessions, self.master,
-                                    self.gallery.inner)
-        except GalleryLoadFailed as error:
+            if isinstance(self.gallery, LocalGallery):
+                self.snapshotter = start_gallery(self.settings, self.sessions, self.master,
+                                                 self.gallery.inner).snapshotter
+            cohort = self._cohort_keeper()
+            if cohort is not None:
+                cohort.draw()  # before ready: the first search is normalised
+        except (GalleryLoadFailed, SQLAlchemyError, ServiceError) as error:
             # Unready for ever helps nobody: stop the process with the cause (`abis serve`
             # exits non-zero with it), so an orchestrator or operator sees it at once.
             self.failure = str(error)
             if self.on_failure is not None:
                 self.on_failure()
             return
-        self.snapshotter = started.snapshotter
         self._start_thresholds()  # before ready: the first calibration precedes any search
         self.ready.set()
         self._start_sweeper()
 
+    def _cohort_keeper(self) -> CohortKeeper | None:
+        cohort = getattr(self.gallery, "cohort", None)
+        return cohort if isinstance(cohort, CohortKeeper) else None
+
     def _start_thresholds(self) -> None:
-        if self.settings.target_fpir is None or not isinstance(self.gallery, LocalGallery):
+        if self.settings.target_fpir is None:
             return
         from service.lifecycle.thresholds import ThresholdFollower
+        from service.scores.calibration import GallerySample, Sample
+        from service.shard.remote import RemoteGallery
 
+        gallery = self.gallery
+        sample: Sample
+        if isinstance(gallery, LocalGallery):
+            target: LocalGallery | RemoteGallery = gallery
+            sample = GallerySample(gallery.inner)
+        elif isinstance(gallery, RemoteGallery):
+            # The shards hold the templates, not this process: the sample is read from the
+            # store (the source of truth), the thresholds go with every request.
+            target, sample = gallery, StoreSample(self.sessions, self.master)
+        else:
+            return
+        keeper = self._cohort_keeper()
         self.thresholds = ThresholdFollower(
-            self.pipeline.submit, self.gallery.inner, self.settings.target_fpir,
-            self.settings.calibrate_growth, self.settings.calibrate_interval_seconds)
+            self.pipeline.submit, target, self.settings.target_fpir,
+            self.settings.calibrate_growth, self.settings.calibrate_interval_seconds,
+            sample=sample, cohort=lambda: None if keeper is None else keeper.cohort)
         try:
             self.thresholds.follow_once()
         except Exception:  # the thresholds in force stay; the follower retries later

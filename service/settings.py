@@ -72,6 +72,23 @@ class Settings(BaseSettings):
         default=None, gt=0, lt=1,
         description="Follow the gallery size: recalibrate the finger and face thresholds for "
                     "this FPIR from the gallery's impostor scores (off by default; audited).")
+    score_normalisation: Literal["none", "cohort"] = Field(
+        default="none",
+        description="Fingerprint score rule. none: the fused score against "
+                    "ABIS_FINGER_THRESHOLD (a score, at most sqrt(10)). cohort: each probe's "
+                    "fused scores in units of its own impostor spread against a cohort drawn "
+                    "from the gallery (z-normalisation, docs/accuracy.md); "
+                    "ABIS_FINGER_THRESHOLD is then a z threshold (above sqrt(10), e.g. 7). "
+                    "A threshold of the other kind is refused at startup. Face scores are "
+                    "never normalised.")
+    cohort_size: int = Field(
+        default=1000, ge=20, le=100_000,
+        description="ABIS_SCORE_NORMALISATION=cohort: datasets with fingerprints in the cohort "
+                    "(drawn from the store at load, redrawn when one of them leaves).")
+    cohort_seed: int = Field(
+        default=0, ge=0, lt=2**32,
+        description="ABIS_SCORE_NORMALISATION=cohort: the draw's seed; the same seed and "
+                    "gallery give the same cohort, in `abis serve` and `abis calibrate`.")
     calibrate_growth: float = Field(
         default=0.1, gt=0, description="Recalibrate when the gallery changed by this share.")
     calibrate_interval_seconds: float = Field(

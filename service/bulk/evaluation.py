@@ -40,8 +40,9 @@ EVERY_STORED_GROUP = matcher.Eligibility(
     groups=frozenset({rule.group for rule in RULES.values() if rule.group is not None}
                      | {GROUP_ADMITTED, GROUP_REFUSED})
 )
-# Below any fused score (at least -sqrt(10)) or face cosine: the top `limit` are all returned.
-_NO_THRESHOLD = -4.0
+# Below any fused score (at least -sqrt(10)), face cosine or cohort z-score (with
+# ABIS_SCORE_NORMALISATION=cohort the finger threshold is a z): the top `limit` are returned.
+_NO_THRESHOLD = -1e6
 
 
 class Searching(Protocol):

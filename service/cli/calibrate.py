@@ -1,5 +1,7 @@
 """`abis calibrate`: finger and face thresholds for a target FPIR at a gallery size, fitted on
-the service's own gallery (read from its store); an audited operation."""
+the service's own gallery (a sample read from its store, the source of truth, so it works the
+same with ABIS_SHARDS); an audited operation. With ABIS_SCORE_NORMALISATION=cohort it draws
+the service's cohort (same size and seed, so the same cohort) and prints a z threshold."""
 
 from __future__ import annotations
 
@@ -24,27 +26,36 @@ def calibrate(
     """Print the thresholds that hold TARGET_FPIR at the gallery size (ABIS_FINGER_THRESHOLD,
     ABIS_FACE_THRESHOLD); the service follows its size by itself with ABIS_TARGET_FPIR."""
     from service.audit.events import Operation, finish
-    from service.gallery.startup import GalleryLoadFailed, start_gallery, store_gallery
+    from service.errors import ConfigurationError
+    from service.gallery.store_sample import StoreSample
     from service.lifecycle.retention import system_audit
     from service.lifecycle.thresholds import CALIBRATION_ROUTE
-    from service.scores.calibration import CalibrationError
-    from service.scores.calibration import calibrate as fit
+    from service.matcher_settings import matcher_config
+    from service.scores.calibration import CalibrationError, calibrate_sample
+    from service.scores.units import require_threshold_units
     from service.settings import Settings
+    from service.writer.cohort import CohortKeeper
 
     if not 0 < target_fpir < 1:
         fail("--target-fpir must be between 0 and 1")
     settings = Settings()
+    try:
+        require_threshold_units(settings)
+    except ConfigurationError as error:
+        fail(error.detail)
     sessions = open_sessions(settings)
     master, trail = keys_or_fail(settings)
-    gallery = store_gallery(settings, sessions, master)
+    store = StoreSample(sessions, master)
+    config = matcher_config(settings)
+    cohort = None
+    if settings.score_normalisation == "cohort":
+        keeper = CohortKeeper(config, settings.cohort_size, settings.cohort_seed, store.ids,
+                              store.templates)
+        keeper.draw()
+        cohort = keeper.cohort
     try:
-        start_gallery(settings, sessions, master, gallery, snapshots=False,
-                      progress=lambda done, total: typer.echo(f"gallery {done:,}/{total:,}",
-                                                              err=True))
-    except GalleryLoadFailed as error:
-        fail(str(error))
-    try:
-        found = fit(gallery, target_fpir, gallery_size, probes=probes, reference=reference)
+        found = calibrate_sample(store, config, target_fpir, gallery_size, probes=probes,
+                                 reference=reference, cohort=cohort)
     except CalibrationError as error:
         fail(str(error))
     audit = system_audit(CALIBRATION_ROUTE, "operator calibration (abis calibrate): computed, "

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 import matcher
 from service.scores.metrics import ImpostorTail, impostor_tail
@@ -50,12 +52,30 @@ class Calibration:
                 "face_probit_slope": round(self.face_tail.slope, 3)}
 
 
-def _templates(gallery: matcher.Gallery, ids: Sequence[int]) -> Mapping[int, matcher.Templates]:
-    if gallery.kind is matcher.IndexKind.EXACT:
-        return gallery.templates_of(ids)
-    if gallery.source is None:
-        raise CalibrationError("a fast gallery without a template source cannot be calibrated")
-    return gallery.source(ids)
+class Sample(Protocol):
+    """Where the calibration sample is read: the gallery in this process, or the store
+    (service.gallery.store_sample, for a gallery in shard servers)."""
+
+    def ids(self) -> npt.NDArray[np.int64]: ...
+
+    def templates(self, ids: Sequence[int]) -> Mapping[int, matcher.Templates]: ...
+
+
+class GallerySample:
+    def __init__(self, gallery: matcher.Gallery) -> None:
+        self._gallery = gallery
+
+    def ids(self) -> npt.NDArray[np.int64]:
+        return self._gallery.entries()[0]
+
+    def templates(self, ids: Sequence[int]) -> Mapping[int, matcher.Templates]:
+        gallery = self._gallery
+        if gallery.kind is matcher.IndexKind.EXACT:
+            return gallery.templates_of(ids)
+        if gallery.source is None:
+            raise CalibrationError("a fast gallery without a template source cannot be "
+                                   "calibrated")
+        return gallery.source(ids)
 
 
 def _search(reference: matcher.Gallery, batch: list[matcher.Templates], listed: int,
@@ -93,9 +113,21 @@ def calibrate(gallery: matcher.Gallery, target_fpir: float, gallery_size: int | 
 
     `exclude_hits=False` keeps every score (a synthetic gallery of one dataset per person);
     with a `cohort`, finger scores and the finger threshold are cohort z-scores."""
+    return calibrate_sample(GallerySample(gallery), gallery.config, target_fpir, gallery_size,
+                            probes=probes, reference=reference, listed=listed, seed=seed,
+                            exclude_hits=exclude_hits, cohort=cohort)
+
+
+def calibrate_sample(sample: Sample, config: matcher.MatcherConfig, target_fpir: float,
+                     gallery_size: int | None = None, *, probes: int = 1000,
+                     reference: int = 20_000, listed: int = 20, seed: int = 0,
+                     exclude_hits: bool = True, cohort: matcher.Cohort | None = None
+                     ) -> Calibration:
+    """`calibrate` on a sample read from wherever the gallery's templates are; `config`
+    holds the thresholds in force (their hits are taken for the same person)."""
     if not 0 < target_fpir < 1:
         raise CalibrationError("the target FPIR must be between 0 and 1")
-    ids, _ = gallery.entries()
+    ids = sample.ids()
     if ids.size < 2 * listed + 10:
         raise CalibrationError(f"a gallery of {ids.size} entries is too small to calibrate")
     rng = np.random.default_rng(seed)
@@ -103,12 +135,12 @@ def calibrate(gallery: matcher.Gallery, target_fpir: float, gallery_size: int | 
     n_probes = min(probes, ids.size // 3)
     probe_ids = chosen[:n_probes].tolist()
     reference_ids = chosen[n_probes:n_probes + reference].tolist()
-    config = gallery.config
     exact = matcher.Gallery(config, index=matcher.IndexKind.EXACT)
-    held = _templates(gallery, reference_ids)
+    held = sample.templates(reference_ids)
     exact.add_many((i, held[i], matcher.EntryMeta(group=0, member_state=0))
                    for i in reference_ids if i in held)
-    probe_templates = list(_templates(gallery, probe_ids).values())
+    del held  # the exact reference gallery holds them now
+    probe_templates = list(sample.templates(probe_ids).values())
     faces = [matcher.Templates(fingers={}, face=t.face) for t in probe_templates
              if t.face is not None and float(np.linalg.norm(t.face)) > 0]
     finger_cutoff = config.finger_threshold if exclude_hits else np.inf
@@ -116,7 +148,7 @@ def calibrate(gallery: matcher.Gallery, target_fpir: float, gallery_size: int | 
     finger_tail = _tail(exact, [t for t in probe_templates if t.fingers], listed,
                         float(finger_cutoff), face=False, cohort=cohort)
     face_tail = _tail(exact, faces, listed, float(face_cutoff), face=True)
-    size = gallery_size or len(gallery)
+    size = gallery_size or int(ids.size)
     return Calibration(target_fpir, size, finger_tail.threshold_for(target_fpir, size),
                        face_tail.threshold_for(target_fpir, size), finger_tail, face_tail,
                        len(probe_templates), len(exact))

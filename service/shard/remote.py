@@ -10,6 +10,7 @@ that misses a push cannot answer a later search before it has read the change fr
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Sequence
@@ -28,8 +29,9 @@ from service.shard.protocol import shard_pb2 as pb
 from service.shard.rpc_server import CHANNEL_OPTIONS
 from service.shard.server import SERVICE
 from service.shard.tls import channel_credentials, require_tls_off_loopback
+from service.writer.cohort import CohortKeeper
 from service.writer.commands import IndexChange
-from service.writer.gallery import Answered, Searched
+from service.writer.gallery import Answered, Searched, normalised_search
 
 _log = structlog.get_logger(__name__)
 # A replica that comes back is used again within a couple of seconds, not after gRPC's default
@@ -65,8 +67,12 @@ def _fenced(error: grpc.RpcError) -> bool:
 
 class RemoteGallery:
     def __init__(self, config: matcher.MatcherConfig, partitions: list[list[Replica]],
-                 epoch: int, timeout: float) -> None:
+                 epoch: int, timeout: float, cohort: CohortKeeper | None = None) -> None:
         self._config = config
+        # ABIS_SCORE_NORMALISATION=cohort: kept here, in the writer, not in the shards (see
+        # service.writer.cohort): one cohort per probe whatever the partitioning, and every
+        # erasure passes through `apply` below before it is acknowledged.
+        self.cohort = cohort
         self._partitions = partitions
         self._epoch = epoch
         self._timeout = timeout
@@ -77,7 +83,8 @@ class RemoteGallery:
             thread_name_prefix="abis-shard-call")
 
     @classmethod
-    def connect(cls, settings: Settings, epoch: int) -> RemoteGallery:
+    def connect(cls, settings: Settings, epoch: int, cohort: CohortKeeper | None = None
+                ) -> RemoteGallery:
         from service.runtime import matcher_config
 
         assert settings.shards is not None
@@ -99,7 +106,8 @@ class RemoteGallery:
                                         request_serializer=pb.ApplyRequest.SerializeToString,
                                         response_deserializer=pb.ApplyReply.FromString)))
             partitions.append(group)
-        gallery = cls(matcher_config(settings), partitions, epoch, settings.shard_timeout_seconds)
+        gallery = cls(matcher_config(settings), partitions, epoch, settings.shard_timeout_seconds,
+                      cohort)
         gallery.announce()
         return gallery
 
@@ -117,6 +125,13 @@ class RemoteGallery:
 
     def __len__(self) -> int:
         return sum(self._sizes)  # as the replicas last reported
+
+    def set_thresholds(self, finger_threshold: float, face_threshold: float) -> None:
+        """Replace the default thresholds (the threshold follower, once its audit event is
+        committed): the shards take thresholds with every request, so the next search sends
+        these; one running keeps the config it started with."""
+        self._config = dataclasses.replace(self._config, finger_threshold=finger_threshold,
+                                           face_threshold=face_threshold)  # validates them
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -145,14 +160,25 @@ class RemoteGallery:
                limit: int | None = None, min_seq: int = 0) -> Searched:
         if len(probes) != len(eligibles):
             raise ValueError("probes and eligibles must have the same length")
+        config = self._config  # one set of thresholds for the whole search
+        finger = config.finger_threshold if finger_threshold is None else finger_threshold
+        face = config.face_threshold if face_threshold is None else face_threshold
+        if self.cohort is not None:
+            return normalised_search(self.cohort, self._raw, probes, eligibles, finger_z=finger,
+                                     face_threshold=face, limit=limit, min_seq=min_seq)
+        return self._raw(probes, eligibles, finger_threshold=finger, face_threshold=face,
+                         limit=limit, min_seq=min_seq)
+
+    def _raw(self, probes: Sequence[matcher.Templates],
+             eligibles: Sequence[matcher.Eligibility], *, finger_threshold: float,
+             face_threshold: float | None, limit: int | None, min_seq: int) -> Searched:
         if not probes:
             return Searched([], committed_seq=min_seq)
         request = pb.SearchRequest(
             epoch=self._epoch, min_seq=min_seq,
             probes=[codec.templates_to_pb(probe) for probe in probes],
             eligibles=[codec.eligibility_to_pb(eligible) for eligible in eligibles],
-            finger_threshold=(self._config.finger_threshold if finger_threshold is None
-                              else finger_threshold),
+            finger_threshold=finger_threshold,
             face_threshold=(self._config.face_threshold if face_threshold is None
                             else face_threshold),
             limit=limit or 0,
@@ -206,6 +232,11 @@ class RemoteGallery:
     def apply(self, changes: Sequence[IndexChange], after: int, upto: int | None) -> None:
         if upto is None:
             return
+        self._push(changes, after, upto)
+        if self.cohort is not None:
+            self.cohort.follow(changes)  # an erased member leaves the cohort before the ack
+
+    def _push(self, changes: Sequence[IndexChange], after: int, upto: int) -> None:
         parts: list[list[pb.Change]] = [[] for _ in self._partitions]
         for change in changes:
             parts[change.dataset_id % len(parts)].append(codec.change_to_pb(change))

@@ -48,6 +48,7 @@ from service.transmission.eligibility import member_state_index
 from service.transmission.outcome import MatchedDataset, TransmissionOutcome
 from service.transmission.prepare import PreparedTransmission
 from service.writer import index_log
+from service.writer.cohort import CohortKeeper
 from service.writer.commands import (
     AddEntry,
     Command,
@@ -58,7 +59,7 @@ from service.writer.commands import (
     WorkItem,
     WorkResult,
 )
-from service.writer.gallery import Searched, WriterGallery
+from service.writer.gallery import LocalGallery, Searched, WriterGallery
 from service.writer.records import count, transmission_event
 
 __all__ = ["BatchProcessor", "Command", "CommandDone", "RecordOnly", "Transmit", "WorkItem",
@@ -305,10 +306,13 @@ class BatchProcessor:
         batch.add_many(
             (id(job), job.templates, _meta_of(job)) for job in stored
         )
-        found = batch.search_many(
+        # The same decision rule as the gallery's: with ABIS_SCORE_NORMALISATION=cohort the
+        # thresholds are z, so the batch's own datasets are judged by the same cohort.
+        cohort = getattr(self._gallery, "cohort", None)
+        found = LocalGallery(batch, cohort if isinstance(cohort, CohortKeeper) else None).search(
             [job.templates for job in searching],
             [job.eligibility for job in searching if job.eligibility is not None],
-        )
+        ).outcomes
         return {
             id(job): tuple(hit for hit in outcome.hits
                            if order[hit.entry_id] < order[id(job)])

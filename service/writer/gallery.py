@@ -8,11 +8,13 @@ and epoch answered each partition, for the audit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import matcher
+from service.writer.cohort import CohortKeeper
 from service.writer.commands import AddEntry, IndexChange, MarkEntry, RemoveEntry
 
 
@@ -58,6 +60,31 @@ class WriterGallery(Protocol):
     def close(self) -> None: ...
 
 
+class RawSearch(Protocol):
+    def __call__(self, probes: Sequence[matcher.Templates],
+                 eligibles: Sequence[matcher.Eligibility], *, finger_threshold: float,
+                 face_threshold: float | None, limit: int | None, min_seq: int) -> Searched: ...
+
+
+def normalised_search(cohort: CohortKeeper, raw: RawSearch, probes: Sequence[matcher.Templates],
+                      eligibles: Sequence[matcher.Eligibility], *, finger_z: float,
+                      face_threshold: float | None, limit: int | None, min_seq: int
+                      ) -> Searched:
+    """A search deciding fingerprints at cohort z >= `finger_z` (matcher.search_normalised's
+    rule): one raw search at the lowest of the probes' raw thresholds, then each probe keeps
+    the hits that reach its own, scored in z. Exact wherever the raw search is: hits are
+    threshold-defined, and with a `limit` a probe's best by raw score are its best by z."""
+    if not probes:
+        return raw(probes, eligibles, finger_threshold=finger_z, face_threshold=face_threshold,
+                   limit=limit, min_seq=min_seq)
+    held = cohort.cohort  # one cohort for the whole batch, even if a redraw replaces it now
+    means, sds = held.statistics(probes)
+    searched = raw(probes, eligibles, finger_threshold=float((means + finger_z * sds).min()),
+                   face_threshold=face_threshold, limit=limit, min_seq=min_seq)
+    return dataclasses.replace(
+        searched, outcomes=held.normalise(searched.outcomes, means, sds, finger_z))
+
+
 def apply_to(gallery: matcher.Gallery, changes: Sequence[IndexChange]) -> None:
     """Apply changes in order; idempotent (an add already held, or a removal of an entry not
     held, is skipped), so a replayed log converges. Consecutive adds go in one add_many."""
@@ -86,8 +113,9 @@ def apply_to(gallery: matcher.Gallery, changes: Sequence[IndexChange]) -> None:
 class LocalGallery:
     """The embedded default: the gallery lives in this process."""
 
-    def __init__(self, gallery: matcher.Gallery) -> None:
+    def __init__(self, gallery: matcher.Gallery, cohort: CohortKeeper | None = None) -> None:
         self.inner = gallery
+        self.cohort = cohort  # ABIS_SCORE_NORMALISATION=cohort
 
     @property
     def config(self) -> matcher.MatcherConfig:
@@ -104,12 +132,29 @@ class LocalGallery:
                eligibles: Sequence[matcher.Eligibility], *,
                finger_threshold: float | None = None, face_threshold: float | None = None,
                limit: int | None = None, min_seq: int = 0) -> Searched:
+        if self.cohort is not None:
+            return normalised_search(
+                self.cohort, self._raw, probes, eligibles,
+                finger_z=(self.config.finger_threshold if finger_threshold is None
+                          else finger_threshold),
+                face_threshold=face_threshold, limit=limit, min_seq=min_seq)
+        return self._raw(probes, eligibles, finger_threshold=finger_threshold,
+                         face_threshold=face_threshold, limit=limit, min_seq=min_seq)
+
+    def _raw(self, probes: Sequence[matcher.Templates],
+             eligibles: Sequence[matcher.Eligibility], *, finger_threshold: float | None,
+             face_threshold: float | None, limit: int | None, min_seq: int) -> Searched:
         return Searched(self.inner.search_many(
             probes, eligibles, finger_threshold=finger_threshold,
             face_threshold=face_threshold, limit=limit))
 
     def apply(self, changes: Sequence[IndexChange], after: int, upto: int | None) -> None:
         apply_to(self.inner, changes)
+        if self.cohort is not None:
+            self.cohort.follow(changes)  # an erased member leaves the cohort before the ack
+
+    def set_thresholds(self, finger_threshold: float, face_threshold: float) -> None:
+        self.inner.set_thresholds(finger_threshold, face_threshold)
 
     def close(self) -> None:
         pass
