@@ -47,13 +47,6 @@ def writer(
           metrics_listen=metrics_listen or settings.metrics_listen)
 
 
-# uvicorn's supervisor kills a worker that does not answer its ping within this (default 5 s):
-# on a starved machine (2 cores under a high-priority neighbour, 2026-12-01) a starting worker's
-# imports took longer, every worker was killed and restarted for minutes and the tier never
-# became ready; a worker that is busy but alive was killed the same way.
-WORKER_HEALTHCHECK_SECONDS = 60
-
-
 def _run_api(settings: Settings, workers: int) -> None:
     import uvicorn
 
@@ -72,7 +65,6 @@ def _run_api(settings: Settings, workers: int) -> None:
         access_log=False,  # our RequestContext logs without client addresses
         server_header=False,
         log_config=None,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         **tls,  # HTTPS (and client certificates) when ABIS_TLS_CERT/KEY are set, as `abis serve`
     )
 
