@@ -212,8 +212,8 @@ class Settings(BaseSettings):
     writer_in_flight: int = Field(
         default=48, ge=1,
         description="Most writes one API worker has at the writer at once (urgent ones "
-                    "excepted); more wait in the worker, whose deadline starts when sent. Keep "
-                    "workers x this under the writer's 128 handler threads.")
+                    "excepted); more wait in the worker, whose deadline starts when sent. "
+                    "Bounds what the writer queues for one worker.")
     writer_wait: bool = Field(
         default=False,
         description="A second writer on the database stands by and takes over when the first's "

@@ -1,6 +1,6 @@
-"""One way to stand up a gRPC service of ours (the shard's and the writer's): unary methods
-from a table, the standard health service answering NOT_SERVING until told otherwise, and a
-port bound with mutual TLS or, on loopback only, in plain text."""
+"""One way to stand up a gRPC service of ours (the shard's and the writer's): unary and
+stream-stream methods from tables, the standard health service answering NOT_SERVING until
+told otherwise, and a port bound with mutual TLS or, on loopback only, in plain text."""
 
 from __future__ import annotations
 
@@ -20,17 +20,26 @@ Methods = Mapping[str, tuple[Callable[[Any, Any], Any], Any, Any]]
 
 
 def bound_server(service: str, methods: Methods, listen: str, credentials: Any | None,
-                 threads: int) -> tuple[grpc.Server, health.HealthServicer]:
-    """A server (not started) with `methods` under `service` and a health service that says
-    NOT_SERVING for it until `set_serving`."""
+                 threads: int, streams: Methods | None = None,
+                 ) -> tuple[grpc.Server, health.HealthServicer]:
+    """A server (not started) with `methods` (unary) and `streams` (a request iterator in,
+    a reply iterator out; each open stream holds one of the `threads`) under `service`, and a
+    health service that says NOT_SERVING for it until `set_serving`."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=threads),
                          options=CHANNEL_OPTIONS)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, {
+    handlers = {
         name: grpc.unary_unary_rpc_method_handler(
             method, request_deserializer=request.FromString,
             response_serializer=reply.SerializeToString)
         for name, (method, request, reply) in methods.items()
-    }),))
+    }
+    handlers.update({
+        name: grpc.stream_stream_rpc_method_handler(
+            method, request_deserializer=request.FromString,
+            response_serializer=reply.SerializeToString)
+        for name, (method, request, reply) in (streams or {}).items()
+    })
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     _set(health_servicer, service, health_pb2.HealthCheckResponse.NOT_SERVING)

@@ -6,10 +6,13 @@ ServiceError of a refusal), so routes and the audit middleware run unchanged. A 
 cannot be reached, is loading or did not answer in time is a NotReady (503, retry): the
 transmission was either not taken or committed, never acknowledged and then lost.
 
-Back-pressure: each call holds one of the writer's handler threads until its batch commits, so
-a worker sends at most `writer_in_flight` at once and the rest wait here, before their deadline
-starts. A bulk load of thousands of items then waits instead of timing out, and the writer
-keeps threads free for health checks and the other workers.
+Writes from the worker's event loop go on one SubmitStream (`stream_client`: the writes pending
+at a moment in one message, answers as the writer's batches commit); a write from a thread
+without a loop is one unary Submit call.
+
+Back-pressure: a worker has at most `writer_in_flight` normal writes at the writer at once and
+the rest wait here, before their deadline starts. A bulk load of thousands of items then waits
+instead of timing out, and the writer's queue stays bounded by workers x that.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from service.writer.commands import IndexChange, WorkItem, WorkResult
 from service.writer.gallery import Searched
 from service.writer.protocol import writer_pb2 as pb
 from service.writer.server import SERVICE
+from service.writer.stream_client import StreamSubmitter
 
 _log = structlog.get_logger(__name__)
 _HEALTH_POLL_SECONDS = 0.5
@@ -51,6 +55,13 @@ def _unavailable(error: grpc.RpcError) -> ServiceError:
         return NotReady("the writer is not reachable; retry shortly")
     _log.error("writer_call_failed", code=code.name)
     return ServiceError("the writer failed this request; nothing is acknowledged")
+
+
+def _stream_failure(error: grpc.RpcError | None) -> ServiceError:
+    """What a write's broken stream (or the writer's answer that it could not do it) means."""
+    if error is None:  # the writer ended the stream: it is stopping
+        return NotReady("the writer is stopping; retry shortly")
+    return _unavailable(error)
 
 
 def _settle(done: Future[WorkResult], item: WorkItem, reply: Callable[[], Any]) -> None:
@@ -93,12 +104,10 @@ class RemoteWriter:
         # Submits from the worker's event loop go over an asyncio channel on that loop: the
         # synchronous channel's future() costs a thread hand-off per call (a fifth of a worker's
         # CPU in the profile, docs/api-tier.md).
-        self._loop_channel: tuple[asyncio.AbstractEventLoop, Any, Any] | None = None
-        self._calls: set[asyncio.Task[Any]] = set()
+        self._loop_stream: tuple[asyncio.AbstractEventLoop, Any, StreamSubmitter] | None = None
         self._timeout = settings.writer_timeout_seconds
         self._in_flight_limit = settings.writer_in_flight
-        self._slots: asyncio.Semaphore | None = None  # on the loop channel's loop
-        self._answered = 0.0  # time.monotonic() of the writer's last answer to a call
+        self._answered = 0.0  # time.monotonic() of the writer's last answer to a unary call
         self._config = config
         self.ready = threading.Event()  # the writer answered SERVING at the last poll
         self._stop = threading.Event()
@@ -147,43 +156,34 @@ class RemoteWriter:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not on an event loop (a thread): the synchronous channel
             call = self._submit.future(request, timeout=self._timeout)
-            call.add_done_callback(lambda call: _settle(done, item, call.result))
+            call.add_done_callback(lambda call: self._settled_call(done, item, call))
             return done
-        task = loop.create_task(self._call_on_loop(loop, request, urgent))
-        self._calls.add(task)  # held until done: the loop keeps only weak references
-
-        def finished(task: asyncio.Task[Any]) -> None:
-            self._calls.discard(task)
-            if not task.cancelled() and task.exception() is None:
-                self._answered = time.monotonic()
-            _settle(done, item, task.result)
-
-        task.add_done_callback(finished)
+        self._stream_on(loop).submit(done, item, request, urgent)
         return done
 
-    async def _call_on_loop(self, loop: asyncio.AbstractEventLoop, request: pb.WorkRequest,
-                            urgent: bool) -> pb.WorkReply:
-        submit = self._loop_submit(loop)
-        if urgent:  # urgent work does not queue behind this worker's other writes
-            reply: pb.WorkReply = await submit(request, timeout=self._timeout)
-            return reply
-        assert self._slots is not None
-        async with self._slots:
-            reply = await submit(request, timeout=self._timeout)
-        return reply
-
-    def _loop_submit(self, loop: asyncio.AbstractEventLoop) -> Any:
-        if self._loop_channel is None or self._loop_channel[0] is not loop:
+    def _stream_on(self, loop: asyncio.AbstractEventLoop) -> StreamSubmitter:
+        if self._loop_stream is None or self._loop_stream[0] is not loop:
             channel = (grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS)
                        if self._credentials is None
                        else grpc.aio.secure_channel(self._address, self._credentials,
                                                     options=CHANNEL_OPTIONS))
-            method = channel.unary_unary(
-                f"/{SERVICE}/Submit", request_serializer=pb.WorkRequest.SerializeToString,
-                response_deserializer=pb.WorkReply.FromString)
-            self._loop_channel = (loop, channel, method)
-            self._slots = asyncio.Semaphore(self._in_flight_limit)
-        return self._loop_channel[2]
+            method = channel.stream_stream(
+                f"/{SERVICE}/SubmitStream",
+                request_serializer=pb.Submissions.SerializeToString,
+                response_deserializer=pb.Answers.FromString)
+            self._loop_stream = (loop, channel, StreamSubmitter(
+                method, _settle, _stream_failure, timeout=self._timeout,
+                in_flight=self._in_flight_limit))
+        return self._loop_stream[2]
+
+    def _settled_call(self, done: Future[WorkResult], item: WorkItem, call: Any) -> None:
+        if call.exception() is None:
+            self._answered = time.monotonic()
+        _settle(done, item, call.result)
+
+    def _last_answer(self) -> float:
+        stream = self._loop_stream
+        return max(self._answered, 0.0 if stream is None else stream[2].answered)
 
     def _watch(self) -> None:
         request = health_pb2.HealthCheckRequest(service=SERVICE)
@@ -200,11 +200,12 @@ class RemoteWriter:
             self._stop.wait(_HEALTH_POLL_SECONDS)
 
     def _busy(self, error: grpc.RpcError) -> bool:
-        """A check that timed out while the writer still answers calls means a busy writer
-        (its handler threads waiting on batches), not one that is loading or gone: stay ready.
-        A refused connection, or no answer to anything for the writer timeout, is unready."""
+        """A check that timed out while the writer still answers writes means a busy writer
+        (e.g. its handler threads held by unary calls), not one that is loading or gone: stay
+        ready. A refused connection, or no answer to anything for the writer timeout, is
+        unready."""
         return (error.code() is grpc.StatusCode.DEADLINE_EXCEEDED and self.ready.is_set()
-                and time.monotonic() - self._answered < self._timeout)
+                and time.monotonic() - self._last_answer() < self._timeout)
 
     # --- the gallery's part (evaluation searches and the readiness count) --------------------
 

@@ -1,7 +1,9 @@
 """`abis writer`: the one ordered writer served over gRPC to stateless API workers (`abis api`).
 
-Each Submit call is one prepared work item; it joins the writer's queue (urgent first) and is
-answered only after the batch that holds it has committed. A refusal travels back as a
+An API worker sends its writes on one SubmitStream (`stream_server`: many writes per message,
+answers as batches commit); a Submit call is one prepared work item (callers without an event
+loop). Either way an item joins the writer's queue (urgent first) and is answered only after
+the batch that holds it has committed. A refusal travels back as a
 Problem (the ServiceError the embedded service would raise); UNAVAILABLE means the writer is
 loading its gallery or shutting down: the API worker answers 503 and the client retries.
 The Search method answers evaluation searches with the shard protocol's messages.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 import grpc
@@ -25,14 +28,15 @@ from service.shard import codec
 from service.shard.protocol import shard_pb2
 from service.shard.rpc_server import Methods, bound_server, set_serving
 from service.writer import wire
-from service.writer.commands import Transmit
+from service.writer.commands import Transmit, WorkItem, WorkResult
 from service.writer.protocol import writer_pb2 as pb
 from service.writer.remote_commands import command_builder
+from service.writer.stream_server import StreamEndpoint, Taken
 
 _log = structlog.get_logger(__name__)
 SERVICE = "abis.writer.v1.Writer"
-# Requests waiting for their batch each hold a thread: room for every API worker's in-flight
-# transmissions, so that a batch can fill up.
+# A unary Submit waiting for its batch holds a thread (a stream holds one for all its writes):
+# room for callers without a stream, every worker's stream, and the health checks.
 HANDLER_THREADS = 128
 
 
@@ -40,24 +44,43 @@ class WriterService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._build = command_builder(runtime.master)
+        self.stream = StreamEndpoint(self.take, self.answer)
 
-    def submit(self, request: pb.WorkRequest, context: Any) -> pb.WorkReply:
+    def take(self, request: pb.WorkRequest) -> Taken:
+        """Queue one request's work (or say why not: a status code name)."""
         try:
             item = wire.work_from_pb(request, self._build)
         except wire.WireError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            _log.warning("writer_malformed_work", error=str(error))
+            return Taken(None, grpc.StatusCode.INVALID_ARGUMENT.name, str(error))
         if isinstance(item, Transmit) and not self.runtime.ready.is_set():
-            return wire.result_to_pb(item, NotReady("the gallery is still loading; retry "
-                                                    "shortly"))
-        future = self.runtime.pipeline.submit(item, urgent=request.urgent)
+            loading: Future[WorkResult] = Future()
+            loading.set_exception(NotReady("the gallery is still loading; retry shortly"))
+            return Taken(item, loading)
+        return Taken(item, self.runtime.pipeline.submit(item, urgent=request.urgent))
+
+    def answer(self, item: WorkItem | None, done: Future[WorkResult]) -> pb.WorkReply | str:
+        """A done item's reply (its result or refusal), or INTERNAL when the writer failed it."""
+        assert item is not None
         try:
-            result = future.result()
+            reply: pb.WorkReply = wire.result_to_pb(item, done.result())
+            return reply
         except ServiceError as error:
             return wire.result_to_pb(item, error)
         except Exception:
             _log.exception("writer_item_failed")
+            return str(grpc.StatusCode.INTERNAL.name)
+
+    def submit(self, request: pb.WorkRequest, context: Any) -> pb.WorkReply:
+        taken = self.take(request)
+        if isinstance(taken.outcome, str):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, taken.detail)
+        assert not isinstance(taken.outcome, str)
+        reply = self.answer(taken.item, taken.outcome)
+        if isinstance(reply, str):
             context.abort(grpc.StatusCode.INTERNAL, "the writer failed this item")
-        return wire.result_to_pb(item, result)
+        assert not isinstance(reply, str)
+        return reply
 
     def search(self, request: shard_pb2.SearchRequest, context: Any) -> shard_pb2.SearchReply:
         if not self.runtime.ready.is_set():
@@ -82,6 +105,9 @@ class WriterService:
         return {"Submit": (self.submit, pb.WorkRequest, pb.WorkReply),
                 "Search": (self.search, shard_pb2.SearchRequest, shard_pb2.SearchReply)}
 
+    def streams(self) -> Methods:
+        return {"SubmitStream": (self.stream, pb.Submissions, pb.Answers)}
+
 
 def serve(runtime: Runtime, listen: str, credentials: Any | None,
           stop: threading.Event | None = None, metrics_listen: str | None = None) -> None:
@@ -91,8 +117,9 @@ def serve(runtime: Runtime, listen: str, credentials: Any | None,
     stop = stop or threading.Event()
     exporter = (None if metrics_listen is None
                 else start_exporter(metrics_listen, exporter_registry(runtime)))
-    server, health_servicer = bound_server(SERVICE, WriterService(runtime).methods(), listen,
-                                           credentials, threads=HANDLER_THREADS)
+    service = WriterService(runtime)
+    server, health_servicer = bound_server(SERVICE, service.methods(), listen, credentials,
+                                           threads=HANDLER_THREADS, streams=service.streams())
     runtime.start()
     server.start()
     _log.info("writer_listening", listen=listen, tls=credentials is not None)
@@ -109,6 +136,7 @@ def serve(runtime: Runtime, listen: str, credentials: Any | None,
     threading.Thread(target=serving_when_ready, name="abis-writer-ready", daemon=True).start()
     stop.wait()
     health_servicer.enter_graceful_shutdown()
+    service.stream.close()  # streams end once what they took is answered
     server.stop(grace=10).wait()
     runtime.stop()
     if exporter is not None:

@@ -72,8 +72,9 @@ def _record() -> RecordOnly:
 def test_a_busy_writer_gets_bounded_calls_and_the_worker_stays_ready() -> None:
     runtime = _WriterRuntime()
     address = f"127.0.0.1:{free_port()}"
-    server, health = bound_server(SERVICE, WriterService(runtime).methods(),  # type: ignore[arg-type]
-                                  address, None, threads=HANDLER_THREADS)
+    service = WriterService(runtime)  # type: ignore[arg-type]
+    server, health = bound_server(SERVICE, service.methods(), address, None,
+                                  threads=HANDLER_THREADS, streams=service.streams())
     server.start()
     set_serving(health, SERVICE)
     settings = Settings(writer=address, writer_in_flight=IN_FLIGHT)

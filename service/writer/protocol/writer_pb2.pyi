@@ -1,6 +1,7 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -94,3 +95,33 @@ class WorkReply(_message.Message):
     recorded: bool
     audit: bytes
     def __init__(self, outcome: _Optional[bytes] = ..., value: _Optional[bytes] = ..., problem: _Optional[_Union[Problem, _Mapping]] = ..., recorded: _Optional[bool] = ..., audit: _Optional[bytes] = ...) -> None: ...
+
+class Submitted(_message.Message):
+    __slots__ = ("id", "work")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    WORK_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    work: WorkRequest
+    def __init__(self, id: _Optional[int] = ..., work: _Optional[_Union[WorkRequest, _Mapping]] = ...) -> None: ...
+
+class Submissions(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[Submitted]
+    def __init__(self, items: _Optional[_Iterable[_Union[Submitted, _Mapping]]] = ...) -> None: ...
+
+class Answered(_message.Message):
+    __slots__ = ("id", "reply", "failed")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REPLY_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    reply: WorkReply
+    failed: str
+    def __init__(self, id: _Optional[int] = ..., reply: _Optional[_Union[WorkReply, _Mapping]] = ..., failed: _Optional[str] = ...) -> None: ...
+
+class Answers(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[Answered]
+    def __init__(self, items: _Optional[_Iterable[_Union[Answered, _Mapping]]] = ...) -> None: ...
