@@ -56,6 +56,10 @@ def write_comparison(args: argparse.Namespace, out: Path,
     results_dir.mkdir(parents=True, exist_ok=True)
     day = dt.datetime.now(dt.UTC).date().isoformat()
     target = results_dir / f"api-tier-{args.gallery}-{day}.json"
+    again = 2
+    while target.exists():  # a second run of the day keeps the first one's figures
+        target = results_dir / f"api-tier-{args.gallery}-{day}-{again}.json"
+        again += 1
     target.write_text(json.dumps(record, indent=1) + "\n")
     (out / "comparison.md").write_text(f"{record['command']}\n\n{table}\n\nload average "
                                        f"afterwards: {record['load_average_after']}\n")

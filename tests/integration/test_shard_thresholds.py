@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import orjson
 import pytest
-from sqlalchemy import create_engine, select
 
 from service.audit.keys import generate_audit_key_file
-from service.audit.models import AuditEventRow
 from service.crypto.master_key import generate_key_file
 from tests.conftest import fresh_database
 from tests.factories import new_person_seed, transmission
+from tests.integration.test_threshold_calibration import threshold_events
 from tests.service_process import RunningService, cli, service_env
 from tests.shard_cluster import Cluster
 
@@ -45,17 +43,6 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             running.stop()
 
 
-def _threshold_events(database_url: str) -> list[dict[str, object]]:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            bodies = connection.scalars(select(AuditEventRow.body).where(
-                AuditEventRow.operation == "matcher:thresholds").order_by(AuditEventRow.seq))
-            return [orjson.loads(body) for body in bodies if body]
-    finally:
-        engine.dispose()
-
-
 def _search(service: RunningService, person: int) -> list[dict[str, object]]:
     """A data subject's access request (category 6, stores nothing) with a new capture."""
     with service.client("NL") as netherlands:
@@ -83,7 +70,7 @@ def test_a_threshold_change_by_the_follower_reaches_the_shards(cluster: Cluster)
     service.stop()  # the follower calibrates at start, before the service is ready
     service.env["ABIS_TARGET_FPIR"] = "0.0001"
     service.start(timeout=120)
-    events = _threshold_events(service.env["ABIS_DATABASE_URL"])
+    events = threshold_events(service.env["ABIS_DATABASE_URL"])
     assert len(events) == 1
     outcome = events[0]["outcome"]
     assert isinstance(outcome, dict)

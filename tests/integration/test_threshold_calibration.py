@@ -30,7 +30,7 @@ def _computed(stdout: str) -> dict[str, float]:
     return found
 
 
-def _threshold_events(database_url: str) -> list[dict[str, object]]:
+def threshold_events(database_url: str) -> list[dict[str, object]]:
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -54,14 +54,14 @@ def test_calibrate_and_follow_the_gallery_size(service: RunningService, populati
     assert "ABIS_FINGER_THRESHOLD=" in done.stdout
     refused = cli(service.env, "calibrate", "--target-fpir", "2")
     assert refused.returncode == 2 and "between 0 and 1" in refused.stderr
-    events = _threshold_events(database_url)
+    events = threshold_events(database_url)
     assert len(events) == 1 and "not applied" in str(events[0]["purpose"])
 
     service.stop()  # one writer at a time: the follower runs in a service of its own
     follower = RunningService(dict(service.env, ABIS_TARGET_FPIR="0.01"), free_port())
     try:
         follower.start()  # ready only after the first calibration
-        applied = _threshold_events(database_url)[-1]
+        applied = threshold_events(database_url)[-1]
         outcome = applied["outcome"]
         assert isinstance(outcome, dict)
         assert outcome["before"]["finger_threshold"] == 0.5
