@@ -54,9 +54,12 @@ def profiles(path: Path) -> None:
 
 
 def _label(d: dict[str, Any]) -> str:
-    """The profile, marked when finger scores were cohort z-normalised (thresholds in z)."""
-    normalised = d.get("matcher", {}).get("score_normalisation", "none") != "none"
-    return f"{d['profile']} (z-norm)" if normalised else str(d["profile"])
+    """The profile, marked when finger scores were cohort-normalised (thresholds in z or s-norm
+    units)."""
+    rule = d.get("matcher", {}).get("score_normalisation", "none")
+    if rule == "none":
+        return str(d["profile"])
+    return f"{d['profile']} ({'s-norm' if 's-norm' in rule else 'z-norm'})"
 
 
 def studies(paths: list[Path]) -> None:

@@ -16,6 +16,7 @@ from ._exceptions import (
 )
 from ._gallery import Gallery
 from ._scoring import Comparison, Hit, Modality, SearchOutcome, compare
+from ._snorm import EntryNorms, search_symmetric, snorm
 from ._templates import QualityReport, Templates, TemplateSource, assess, validate
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "DuplicateEntryError",
     "Eligibility",
     "EntryMeta",
+    "EntryNorms",
     "FastIndexParams",
     "Gallery",
     "Hit",
@@ -42,5 +44,7 @@ __all__ = [
     "assess",
     "compare",
     "search_normalised",
+    "search_symmetric",
+    "snorm",
     "validate",
 ]

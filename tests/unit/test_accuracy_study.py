@@ -107,3 +107,19 @@ def test_a_normalised_study_lists_z_scores_complete_above_its_floor() -> None:
     calibration = calibrate(data.gallery, 1e-2, exclude_hits=False, probes=200,
                             reference=800, cohort=data.cohort)
     assert 3 < calibration.finger_threshold < 12  # in z units, not a raw fused score
+
+
+def test_a_symmetric_study_keeps_every_entrys_statistics_and_lists_snorm_scores() -> None:
+    from tooling.evaluation.study import FINGER_FLOOR_Z
+
+    data = run_study(profile_model("anisotropic"), CONFIG, gallery_size=500, mated=100,
+                     non_mated=150, listed=10, seed=4, progress=lambda _: None, symmetric=True)
+    assert data.cohort is not None and data.gallery is not None and data.entry_norms is not None
+    ids, _ = data.gallery.entries()
+    assert len(data.entry_norms) == len(data.gallery)
+    assert all(int(i) in data.entry_norms for i in ids)
+    assert data.finger_floor == FINGER_FLOOR_Z
+    finger = [c.score for cs in data.combined.non_mated for c in cs if not c.face]
+    assert finger and min(finger) >= FINGER_FLOOR_Z  # s-norm units: the floor is in sds
+    mates = [c.score for cs in data.combined.mated for c in cs if c.mate and not c.face]
+    assert sorted(mates)[len(mates) // 2] > 10

@@ -56,6 +56,9 @@ def accuracy(
     normalise: Annotated[bool, typer.Option(
         help="Cohort z-normalisation of fingerprint scores (matcher.Cohort): thresholds and "
              "scores in units of each probe's impostor spread")] = False,
+    snorm: Annotated[bool, typer.Option(
+        help="Symmetric cohort normalisation (s-norm, matcher.search_symmetric): the mean of "
+             "the probe's and the gallery entry's z-scores against the same cohort")] = False,
     seed: Annotated[int, typer.Option()] = 7,
     target_fpir: Annotated[float | None, typer.Option(
         help="Also calibrate thresholds for this FPIR on the gallery (abis calibrate's model) "
@@ -72,6 +75,8 @@ def accuracy(
     from tooling.evaluation.study_report import fit_tail, modality_scores, study_figures
     from tooling.synth.profiles import profile_model
 
+    if normalise and snorm:
+        fail("--normalise (z-norm) and --snorm are two rules: give one")
     settings = Settings()
     config = matcher_config(settings)
     try:
@@ -82,9 +87,14 @@ def accuracy(
     started = time.perf_counter()
     data = run_study(model, config, gallery_size=gallery, mated=mated, non_mated=non_mated,
                      listed=listed, seed=seed, progress=lambda m: typer.echo(m, err=True),
-                     normalise=normalise)
+                     normalise=normalise, symmetric=snorm)
     figures = study_figures(data, seed=seed)
-    if target_fpir is not None and data.gallery is not None:
+    if target_fpir is not None and snorm:
+        # abis calibrate's model (service.scores.calibration) knows z-norm, not s-norm: the
+        # study's own operating points (from the non-mated searches) still give the thresholds.
+        typer.echo("--target-fpir: abis calibrate has no s-norm model; calibration skipped",
+                   err=True)
+    elif target_fpir is not None and data.gallery is not None:
         from service.scores.calibration import CalibrationError, calibrate
         from tooling.evaluation.study_report import calibration_check
 
@@ -101,7 +111,8 @@ def accuracy(
             ("face", data.face, data.face_findable, True)):
         mate, top = modality_scores(searches, findable, face=face)
         curves[modality] = (mate, top, fit_tail(data, searches, face=face)[0])
-    name = f"accuracy-{profile}-{gallery}{'-znorm' if normalise else ''}"
+    rule = "-snorm" if snorm else "-znorm" if normalise else ""
+    name = f"accuracy-{profile}-{gallery}{rule}"
     study_plots(figures, curves, out, name)
     document = {"profile": profile, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "command": "abis " + " ".join(sys.argv[1:]), "elapsed_s": round(
@@ -109,7 +120,8 @@ def accuracy(
                 "matcher": {"finger_dim": config.finger_dim, "face_dim": config.face_dim,
                             "min_quality": config.min_quality,
                             "index": matcher.IndexKind.EXACT.value,
-                            "score_normalisation": "cohort z-norm" if normalise else "none"},
+                            "score_normalisation": "cohort s-norm" if snorm else
+                            "cohort z-norm" if normalise else "none"},
                 "figures": figures}
     (out / f"{name}.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
     typer.echo(summary(profile, figures))

@@ -70,6 +70,7 @@ class StudyData:
     face_findable: list[bool] = field(default_factory=list)  # per mated face-only search
     gallery: matcher.Gallery | None = None  # the enrolled gallery, for calibration
     cohort: matcher.Cohort | None = None  # finger scores are cohort z-scores when set
+    entry_norms: matcher.EntryNorms | None = None  # ... s-norm scores when set (with cohort)
     finger_floor: float = FINGER_FLOOR  # lists are complete above it
 
 
@@ -80,6 +81,21 @@ def draw_cohort(gallery: matcher.Gallery, size: int, seed: int) -> matcher.Cohor
                                                        replace=False)
     held = gallery.templates_of(chosen.tolist())
     return matcher.Cohort(gallery.config, [held[i] for i in sorted(held)])
+
+
+def entry_norms(gallery: matcher.Gallery, cohort: matcher.Cohort, progress: Progress
+                ) -> matcher.EntryNorms:
+    """Every gallery entry's cohort statistics (s-norm's gallery side). The service would
+    compute them at enrolment; here the cohort is drawn from the enrolled gallery, so they are
+    computed once it is drawn."""
+    norms = matcher.EntryNorms(cohort)
+    ids, _ = gallery.entries()
+    chunk = 2_000
+    for lo in range(0, ids.size, chunk):
+        held = gallery.templates_of(ids[lo:lo + chunk].tolist())
+        norms.add_many((i, held[i]) for i in sorted(held))
+        progress(f"entry statistics: {min(lo + chunk, ids.size):,}/{ids.size:,}")
+    return norms
 
 
 def usable(templates: matcher.Templates, config: matcher.MatcherConfig) -> bool:
@@ -102,12 +118,16 @@ def _face_only(templates: matcher.Templates, config: matcher.MatcherConfig
 
 
 def _search(gallery: matcher.Gallery, probes: Sequence[matcher.Templates], mates: Sequence[int],
-            listed: int, progress: Progress, label: str, cohort: matcher.Cohort | None = None
-            ) -> list[list[Candidate]]:
+            listed: int, progress: Progress, label: str, cohort: matcher.Cohort | None = None,
+            norms: matcher.EntryNorms | None = None) -> list[list[Candidate]]:
     found: list[list[Candidate]] = []
     for lo in range(0, len(probes), _BATCH):
         batch = list(probes[lo:lo + _BATCH])
-        if cohort is None:
+        if norms is not None:  # symmetric: per-pair thresholds (matcher.search_symmetric)
+            outcomes = matcher.search_symmetric(gallery, norms, batch, [EVERYONE] * len(batch),
+                                                finger_threshold=FINGER_FLOOR_Z,
+                                                face_threshold=FACE_FLOOR)
+        elif cohort is None:
             outcomes = gallery.search_many(batch, [EVERYONE] * len(batch),
                                            finger_threshold=FINGER_FLOOR,
                                            face_threshold=FACE_FLOOR)
@@ -128,10 +148,11 @@ def _search(gallery: matcher.Gallery, probes: Sequence[matcher.Templates], mates
 
 def run_study(model: CaptureModel, config: matcher.MatcherConfig, *, gallery_size: int,
               mated: int, non_mated: int, listed: int, seed: int, progress: Progress,
-              normalise: bool = False) -> StudyData:
+              normalise: bool = False, symmetric: bool = False) -> StudyData:
     """Enrol `gallery_size` persons, search `mated` second captures of enrolled persons and
     `non_mated` captures of persons never enrolled; every search exact. `normalise`: finger
-    scores are cohort z-scores (matcher.Cohort, drawn from the gallery)."""
+    scores are cohort z-scores (matcher.Cohort, drawn from the gallery); `symmetric`: s-norm
+    scores (matcher.search_symmetric, the same cohort on both sides)."""
     rng = np.random.default_rng([seed, gallery_size, 17])
     mated_rows = np.sort(rng.choice(gallery_size, size=min(mated, gallery_size),
                                     replace=False)).astype(np.int64)
@@ -157,9 +178,12 @@ def run_study(model: CaptureModel, config: matcher.MatcherConfig, *, gallery_siz
         progress(f"enrolled {chunk.ids[-1] + 1:,}/{gallery_size:,}")
     data = StudyData(len(gallery), listed, True, gallery_size, refused, len(mated_probes),
                      non_mated, gallery=gallery)
-    if normalise:
-        data.cohort = draw_cohort(gallery, COHORT_SIZE, seed)
+    if normalise or symmetric:
+        cohort = draw_cohort(gallery, COHORT_SIZE, seed)
+        data.cohort = cohort
         data.finger_floor = FINGER_FLOOR_Z
+        if symmetric:
+            data.entry_norms = entry_norms(gallery, cohort, progress)
     searched: list[matcher.Templates] = []
     mates: list[int] = []
     for probe, person in zip(mated_probes, mated_rows.tolist(), strict=True):
@@ -178,14 +202,15 @@ def run_study(model: CaptureModel, config: matcher.MatcherConfig, *, gallery_siz
             mates.append(-1)
         else:
             data.fta_non_mated += 1
-    found = _search(gallery, searched, mates, listed, progress, "searches", data.cohort)
+    found = _search(gallery, searched, mates, listed, progress, "searches", data.cohort,
+                    data.entry_norms)
     data.combined = Searches(found[:n_mated], found[n_mated:])
     face_probes = [(_face_only(t, config), m) for t, m in zip(searched, mates, strict=True)]
     face_mated = [(p, m) for p, m in face_probes[:n_mated] if p is not None]
     face_non = [(p, m) for p, m in face_probes[n_mated:] if p is not None]
     with_face = [p for p, _ in face_mated + face_non]
     face_found = _search(gallery, with_face, [m for _, m in face_mated + face_non], listed,
-                         progress, "face-only searches", data.cohort)
+                         progress, "face-only searches", data.cohort, data.entry_norms)
     data.face = Searches(face_found[:len(face_mated)], face_found[len(face_mated):])
     data.face_findable = [mate in faces for _, mate in face_mated]
     return data
