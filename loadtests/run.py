@@ -358,17 +358,21 @@ def _profiled(enabled: bool, pid: int, seconds: float, target: Path) -> Iterator
     if not enabled:
         yield
         return
-    spy = subprocess.Popen(
-        [str(Path(PYTHON).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
-         "--nonblocking", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
-         "-o", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            spy.wait(timeout=60)
-        if spy.poll() is None:
-            spy.terminate()
+    # py-spy's own output goes next to the profile: on a starved machine it may not finish
+    # writing in time, and a missing profile should say why.
+    with target.with_suffix(".log").open("wb") as log:
+        spy = subprocess.Popen(
+            [str(Path(PYTHON).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
+             "--nonblocking", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
+             "-o", str(target)], stdout=log, stderr=log)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                spy.wait(timeout=seconds + 120)  # it writes only once it has stopped sampling
+            if spy.poll() is None:
+                _log("py-spy did not finish; stopping it (no profile)")
+                spy.terminate()
 
 
 def _seconds(duration: str) -> float:
