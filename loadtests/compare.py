@@ -23,8 +23,9 @@ def write_comparison(args: argparse.Namespace, out: Path,
     base_workers = min(results)
     base = results[base_workers]
     lines = ["| server | transmissions/s | p50 ms | p95 ms | p99 ms | service cores | "
-             "CPU ms/request | locust cores | load avg | x transmissions/s | of ceiling |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "CPU ms/request | writer thread ms/request | locust cores | load avg | "
+             "x transmissions/s | of ceiling |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for workers, figures in results.items():
         name = "abis serve" if workers == 0 else f"abis serve --workers {workers}"
         ratio = figures["transmissions_per_s"] / max(base["transmissions_per_s"], 1e-9)
@@ -34,12 +35,14 @@ def write_comparison(args: argparse.Namespace, out: Path,
             f"| {name} | {figures['transmissions_per_s']:.1f} | "
             f"{figures['transmission_p50_ms']:.0f} | {figures['transmission_p95_ms']:.0f} | "
             f"{figures['transmission_p99_ms']:.0f} | {figures['service_cores']:.2f} | "
-            f"{figures['cpu_ms_per_request']:.2f} | {figures.get('locust_cores', 0):.2f} | "
+            f"{figures['cpu_ms_per_request']:.2f} | "
+            f"{figures.get('writer_thread_ms_per_request', 0):.2f} | "
+            f"{figures.get('locust_cores', 0):.2f} | "
             f"{figures.get('load_average_before', 0):.1f}-"
             f"{figures.get('load_average_after', 0):.1f} | {ratio:.2f} | {of_ceiling} |")
     if ceiling is not None:
         lines.append(f"| engine alone, batched (abis bench, {ceiling['gallery']:,}) | "
-                     f"{ceiling['fast_batched_per_s']:.1f} | | | | | | | | | 100% |")
+                     f"{ceiling['fast_batched_per_s']:.1f} | | | | | | | | | | 100% |")
     table = "\n".join(lines)
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

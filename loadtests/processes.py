@@ -44,3 +44,30 @@ def tree_cpu_seconds(pid: int) -> dict[int, float]:
 
 def used_between(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def thread_cpu_seconds(pid: int, name: str) -> dict[tuple[int, int], float]:
+    """CPU seconds so far of every thread called `name` (its OS name, /proc/…/comm) in `pid`
+    and its descendants, per (pid, thread id): the writer's batch thread names itself
+    `abis-writer`, and its CPU per request is the serial part of the tier's cost."""
+    found: dict[tuple[int, int], float] = {}
+    for each in [pid, *descendants(pid)]:
+        try:
+            tasks = list(Path(f"/proc/{each}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                if (task / "comm").read_text().strip() != name:
+                    continue
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[(each, int(task.name))] = (int(fields[11]) + int(fields[12])) / os.sysconf(
+                "SC_CLK_TCK")
+    return found
+
+
+def threads_used_between(before: dict[tuple[int, int], float],
+                         after: dict[tuple[int, int], float]) -> float:
+    return sum(seconds - before.get(key, 0.0) for key, seconds in after.items())

@@ -36,12 +36,19 @@ import httpx
 import orjson
 
 from loadtests.ceiling import engine_ceiling
-from loadtests.processes import cpu_seconds, tree_cpu_seconds, used_between
+from loadtests.processes import (
+    cpu_seconds,
+    thread_cpu_seconds,
+    threads_used_between,
+    tree_cpu_seconds,
+    used_between,
+)
 from loadtests.report import Row
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 ROLES = ("officer", "law_enforcement")
+WRITER_THREAD = "abis-writer"  # the batch thread's OS name (service/writer/pipeline.py)
 
 
 def _free_port() -> int:
@@ -296,6 +303,7 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
             return 0, {}
         head = _audit_head(database_url)
         cpu_before, wall_before = tree_cpu_seconds(server.pid), time.monotonic()
+        writer_before = thread_cpu_seconds(server.pid, WRITER_THREAD)
         tally = out / "tally.json"
         locust_env = dict(env, ABIS_LOADTEST_KEYS=str(keys_file),
                           ABIS_LOADTEST_PERSONS=str(loaded),
@@ -322,6 +330,8 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
             if runner.poll() is None:
                 _log("locust overran its run time; stopping it")
         cpu = used_between(cpu_before, tree_cpu_seconds(server.pid))
+        writer_cpu = threads_used_between(writer_before,
+                                          thread_cpu_seconds(server.pid, WRITER_THREAD))
         wall = time.monotonic() - wall_before
         audited = _audit_head(database_url) - head
     if workers:
@@ -329,7 +339,14 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
     _log(f"locust (the load generator) used {locust_cpu:.1f} s of CPU, "
          f"{locust_cpu / max(wall, 1):.2f} cores")
     code, figures = _report(out, tally, audited, cpu, wall)
-    figures |= {"gallery": loaded, "locust_cores": locust_cpu / max(wall, 1),
+    served = max(1.0, figures.pop("served"))
+    _log(f"the writer's batch thread used {writer_cpu:.1f} s of CPU, "
+         f"{writer_cpu / max(wall, 1):.2f} cores, {1000 * writer_cpu / served:.2f} ms per "
+         "request or bulk item")
+    figures |= {"writer_thread_cores": writer_cpu / max(wall, 1),
+                "writer_thread_ms_per_request": 1000 * writer_cpu / served,
+                "locust_ms_per_request": 1000 * locust_cpu / served,
+                "gallery": loaded, "locust_cores": locust_cpu / max(wall, 1),
                 "load_average_before": load_before, "load_average_after": os.getloadavg()[0]}
     (out / "figures.json").write_text(json.dumps(figures, indent=1))
     return code, figures
@@ -341,17 +358,21 @@ def _profiled(enabled: bool, pid: int, seconds: float, target: Path) -> Iterator
     if not enabled:
         yield
         return
-    spy = subprocess.Popen(
-        [str(Path(PYTHON).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
-         "--nonblocking", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
-         "-o", str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            spy.wait(timeout=60)
-        if spy.poll() is None:
-            spy.terminate()
+    # py-spy's own output goes next to the profile: on a starved machine it may not finish
+    # writing in time, and a missing profile should say why.
+    with target.with_suffix(".log").open("wb") as log:
+        spy = subprocess.Popen(
+            [str(Path(PYTHON).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
+             "--nonblocking", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
+             "-o", str(target)], stdout=log, stderr=log)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                spy.wait(timeout=seconds + 120)  # it writes only once it has stopped sampling
+            if spy.poll() is None:
+                _log("py-spy did not finish; stopping it (no profile)")
+                spy.terminate()
 
 
 def _seconds(duration: str) -> float:
@@ -415,7 +436,7 @@ def _report(out: Path, tally_file: Path, audited: int, cpu: float, wall: float
     print(f"report: {out}/summary.md, report.html, throughput_latency.png, abis_*.csv")
     figures = _figures(rows, cpu, wall, requests + bulk_items)
     (out / "figures.json").write_text(json.dumps(figures, indent=1))
-    return (0 if all(checks.values()) else 1), figures
+    return (0 if all(checks.values()) else 1), figures | {"served": requests + bulk_items}
 
 
 def _figures(rows: list[Row], cpu: float, wall: float, served: int) -> dict[str, float]:

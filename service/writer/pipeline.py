@@ -7,12 +7,14 @@ shares one FAISS call and one commit (one fsync) instead of one each.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import structlog
@@ -85,6 +87,12 @@ class BatchPipeline(Generic[Item, Result]):
         return [queued for queued in batch if queued.priority != _STOP], stop
 
     def _run(self) -> None:
+        # The OS thread gets the pipeline's name (Python 3.11 does not set it), so `top -H` and
+        # the load test's per-thread CPU (loadtests/processes.py) can tell the writer's thread
+        # from the rest: it is the one that bounds the tier's throughput.
+        with contextlib.suppress(OSError):
+            Path(f"/proc/self/task/{threading.get_native_id()}/comm").write_text(
+                self._thread.name[:15])
         while True:
             batch, stop = self._take_batch()
             if batch:
