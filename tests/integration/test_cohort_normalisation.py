@@ -1,7 +1,8 @@
 """ABIS_SCORE_NORMALISATION=cohort in the running service, black box over HTTP: on a small
 anisotropic synthetic gallery (loaded with the bulk client) mated probes find their person,
-decided and scored in cohort z units, and strangers get no hit; a threshold of the other
-unit stops the service at once, naming the cause."""
+decided and scored in cohort z units, and strangers get no hit, in one process and behind
+`abis serve --workers 2` (the cohort lives in the writer; the API workers hold none); a
+threshold of the other unit stops the service at once, naming the cause."""
 
 from __future__ import annotations
 
@@ -37,15 +38,15 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def cohort_service(database_url: str, tmp_path_factory: pytest.TempPathFactory
-                   ) -> Iterator[RunningService]:
+@pytest.fixture(scope="module", params=[0, 2], ids=["serve", "serve-workers-2"])
+def cohort_service(database_url: str, tmp_path_factory: pytest.TempPathFactory,
+                   request: pytest.FixtureRequest) -> Iterator[RunningService]:
     data_dir = tmp_path_factory.mktemp("cohort-data")
     generate_key_file(data_dir / "master.key")
     generate_audit_key_file(data_dir / "audit.key")
     running = RunningService(service_env(
         data_dir, database_url, ABIS_SCORE_NORMALISATION="cohort", ABIS_COHORT_SIZE="60",
-        ABIS_FINGER_THRESHOLD=Z_THRESHOLD), free_port())
+        ABIS_FINGER_THRESHOLD=Z_THRESHOLD), free_port(), workers=request.param)
     running.start()
     try:
         yield running
