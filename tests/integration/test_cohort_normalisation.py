@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from service.crypto.master_key import generate_key_file
 from service.matcher_settings import matcher_config
 from service.scores.units import RAW_CEILING
 from service.settings import Settings
+from tests.conftest import fresh_database
 from tests.factories import new_person_seed, transmission
 from tests.service_process import RunningService, cli, free_port, service_env
 from tooling.bulk.client import load
@@ -41,12 +43,20 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", params=[0, 2], ids=["serve", "serve-workers-2"])
 def cohort_service(database_url: str, tmp_path_factory: pytest.TempPathFactory,
                    request: pytest.FixtureRequest) -> Iterator[RunningService]:
+    # A database of its own: each service here has its own master key.
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with contextmanager(fresh_database)(backend, tmp_path_factory) as own_database:
+        yield from _cohort_service(own_database, tmp_path_factory, workers=request.param)
+
+
+def _cohort_service(database_url: str, tmp_path_factory: pytest.TempPathFactory, workers: int
+                    ) -> Iterator[RunningService]:
     data_dir = tmp_path_factory.mktemp("cohort-data")
     generate_key_file(data_dir / "master.key")
     generate_audit_key_file(data_dir / "audit.key")
     running = RunningService(service_env(
         data_dir, database_url, ABIS_SCORE_NORMALISATION="cohort", ABIS_COHORT_SIZE="60",
-        ABIS_FINGER_THRESHOLD=Z_THRESHOLD), free_port(), workers=request.param)
+        ABIS_FINGER_THRESHOLD=Z_THRESHOLD), free_port(), workers=workers)
     running.start()
     try:
         yield running
