@@ -26,6 +26,10 @@ export DISABLE_MKDOCS_2_WARNING := true
 GALLERY  ?= 10000
 USERS    ?= 32
 DURATION ?= 60s
+# pytest workers for `make test` (pytest-xdist): test modules spread over the cores, each module
+# whole on one worker so its server and database fixtures are built once. TEST_WORKERS=0 runs
+# the suite in one process.
+TEST_WORKERS ?= auto
 
 $(LOAD_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,load]'
@@ -40,7 +44,7 @@ test: $(STAMP) ## lint, type-check, import rules, docs build (strict), test suit
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(DOCS_CHECK_DIR)
 	$(BIN)/python -m docgen.check_offline $(DOCS_CHECK_DIR)
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadfile
 
 docs: $(STAMP) ## build the docs site into site/ (strict: a broken link or a page that cannot be generated fails)
 	$(BIN)/mkdocs build --strict

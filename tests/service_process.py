@@ -62,7 +62,7 @@ class RunningService:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         migrated = cli(self.env, "db", "upgrade")
         assert migrated.returncode == 0, migrated.stderr
         env = dict(self.env, ABIS_PORT=str(self.port), ABIS_HOST="127.0.0.1")
@@ -74,6 +74,14 @@ class RunningService:
         self.log_path = Path(self.env["ABIS_DATA_DIR"]) / f"serve-{self.port}.log"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, env=env, stderr=log)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop(kill=True)  # a server that never became ready is not left running
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.process is not None and self.log_path is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

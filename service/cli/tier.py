@@ -102,7 +102,13 @@ class _WriterChild:
         from grpc_health.v1 import health_pb2, health_pb2_grpc
 
         deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(address) as channel:
+        # gRPC's reconnect backoff grows to 120 s while the port is still closed: on a loaded
+        # machine that kept `serve --workers` unready for over a minute after the writer
+        # listened. Retry at most a second apart instead.
+        options = [("grpc.initial_reconnect_backoff_ms", 100),
+                   ("grpc.min_reconnect_backoff_ms", 100),
+                   ("grpc.max_reconnect_backoff_ms", 1000)]
+        with grpc.insecure_channel(address, options=options) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 if self._process is not None and self._process.poll() is not None:

@@ -43,7 +43,7 @@ def _last_event(server: ConsoleServer) -> AuditEventRow:
 
 def test_sign_in_needs_the_forms_token_and_this_origin(server: ConsoleServer) -> None:
     key = server.key("EU", "supervisor")
-    with httpx.Client(base_url=server.url) as browser:
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
         token = _form_token(browser.get("/console/sign-in"))
         forged = browser.post("/console/sign-in", data={"csrf": "guess", "api_key": key})
         assert forged.status_code == 403
@@ -51,7 +51,7 @@ def test_sign_in_needs_the_forms_token_and_this_origin(server: ConsoleServer) ->
         elsewhere = browser.post("/console/sign-in", data={"csrf": token, "api_key": key},
                                  headers={"origin": "https://evil.example"})
         assert elsewhere.status_code == 403
-    with httpx.Client(base_url=server.url) as fresh:  # no sign-in cookie at all
+    with httpx.Client(base_url=server.url, timeout=30) as fresh:  # no sign-in cookie at all
         refused = fresh.post("/console/sign-in", data={"csrf": token, "api_key": key})
         assert refused.status_code == 403
 

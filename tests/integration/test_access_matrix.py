@@ -239,7 +239,7 @@ def test_every_cell_answers_as_the_table_says(service: RunningService, world: Wo
     for access in POLICY:
         build, allowed = OWN_REQUESTS[access.route]
         if access.public:  # no key at all
-            with httpx.Client(base_url=service.url) as anonymous:
+            with httpx.Client(base_url=service.url, timeout=30) as anonymous:
                 answer = _send(anonymous, build(world, Role.OFFICER))
             if answer.status_code not in allowed:
                 failures.append(f"{access.route} without a key: {answer.status_code}")
@@ -275,7 +275,7 @@ def test_no_key_and_a_bad_key_get_401_on_every_keyed_route(
             continue
         probe = OWN_REQUESTS[access.route][0](world, Role.OFFICER)
         for headers in ({}, {"Authorization": "Bearer abis_nope_nope"}):
-            with httpx.Client(base_url=service.url, headers=headers) as client:
+            with httpx.Client(base_url=service.url, headers=headers, timeout=30) as client:
                 answer = _send(client, probe)
             assert answer.status_code == 401, (access.route, answer.text)
             assert answer.headers["www-authenticate"] == "Bearer"

@@ -116,8 +116,10 @@ TAMPERING: dict[str, tuple[list[str], int]] = {
                    "UPDATE audit_events SET seq = 3 WHERE seq = 4",
                    "UPDATE audit_events SET seq = 4 WHERE seq = 1000"], 3),
     "deleted from the end": (["DELETE FROM audit_events WHERE seq >= 10"], 10),
-    "forged checkpoint": (["UPDATE audit_checkpoints SET signature = "
-                           "'00' || substr(signature, 3) WHERE seq = 6"], 6),
+    # The first byte changed whatever it was (a signature starting with 00 happens 1 in 256).
+    "forged checkpoint": (["UPDATE audit_checkpoints SET signature = CASE WHEN "
+                           "substr(signature, 1, 2) = '00' THEN 'ff' ELSE '00' END || "
+                           "substr(signature, 3) WHERE seq = 6"], 6),
 }
 
 

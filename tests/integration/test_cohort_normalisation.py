@@ -1,13 +1,15 @@
 """ABIS_SCORE_NORMALISATION=cohort in the running service, black box over HTTP: on a small
 anisotropic synthetic gallery (loaded with the bulk client) mated probes find their person,
-decided and scored in cohort z units, and strangers get no hit; a threshold of the other
-unit stops the service at once, naming the cause."""
+decided and scored in cohort z units, and strangers get no hit, in one process and behind
+`abis serve --workers 2` (the cohort lives in the writer; the API workers hold none); a
+threshold of the other unit stops the service at once, naming the cause."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from service.crypto.master_key import generate_key_file
 from service.matcher_settings import matcher_config
 from service.scores.units import RAW_CEILING
 from service.settings import Settings
+from tests.conftest import fresh_database
 from tests.factories import new_person_seed, transmission
 from tests.service_process import RunningService, cli, free_port, service_env
 from tooling.bulk.client import load
@@ -37,15 +40,23 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def cohort_service(database_url: str, tmp_path_factory: pytest.TempPathFactory
-                   ) -> Iterator[RunningService]:
+@pytest.fixture(scope="module", params=[0, 2], ids=["serve", "serve-workers-2"])
+def cohort_service(database_url: str, tmp_path_factory: pytest.TempPathFactory,
+                   request: pytest.FixtureRequest) -> Iterator[RunningService]:
+    # A database of its own: each service here has its own master key.
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with contextmanager(fresh_database)(backend, tmp_path_factory) as own_database:
+        yield from _cohort_service(own_database, tmp_path_factory, workers=request.param)
+
+
+def _cohort_service(database_url: str, tmp_path_factory: pytest.TempPathFactory, workers: int
+                    ) -> Iterator[RunningService]:
     data_dir = tmp_path_factory.mktemp("cohort-data")
     generate_key_file(data_dir / "master.key")
     generate_audit_key_file(data_dir / "audit.key")
     running = RunningService(service_env(
         data_dir, database_url, ABIS_SCORE_NORMALISATION="cohort", ABIS_COHORT_SIZE="60",
-        ABIS_FINGER_THRESHOLD=Z_THRESHOLD), free_port())
+        ABIS_FINGER_THRESHOLD=Z_THRESHOLD), free_port(), workers=workers)
     running.start()
     try:
         yield running

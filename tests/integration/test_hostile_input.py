@@ -189,7 +189,8 @@ def test_an_unexpected_error_is_a_500_problem_audited_on_a_live_connection(
     failing_server: tuple[str, str, Runtime],
 ) -> None:
     url, key, _ = failing_server
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as client:
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"},
+                      timeout=30) as client:
         answer = client.get("/v1/broken")
         body = _problem(answer, 500, "internal")
         assert "Verysecretname" not in answer.text and body["detail"]
