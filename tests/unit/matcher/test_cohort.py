@@ -16,6 +16,7 @@ from matcher import (
     IndexKind,
     MatcherConfig,
     Modality,
+    SearchOutcome,
     Templates,
     search_normalised,
 )
@@ -86,12 +87,18 @@ def test_normalised_decisions_are_z_at_least_the_threshold(
     for outcome, all_pairs, mean, sd in zip(found, every, means, sds, strict=True):
         expected = {h.entry_id: (h.score - mean) / sd for h in all_pairs.hits
                     if h.modality is Modality.FINGERPRINT and (h.score - mean) / sd >= Z}
-        got = {h.entry_id: h.score for h in outcome.hits}
-        assert got.keys() == expected.keys()
-        assert all(got[i] == pytest.approx(expected[i], abs=1e-4) for i in got)
-        assert [h.score for h in outcome.hits] == sorted(got.values(), reverse=True)
-        hits += len(got)
+        hits += assert_hits_are(outcome, expected)
     assert hits > 0
+
+
+def assert_hits_are(outcome: SearchOutcome, expected: dict[int, float]) -> int:
+    """The outcome's hits are exactly `expected` (entry id: normalised score), best first;
+    returns how many."""
+    got = {h.entry_id: h.score for h in outcome.hits}
+    assert got.keys() == expected.keys()
+    assert all(got[i] == pytest.approx(expected[i], abs=1e-4) for i in got)
+    assert [h.score for h in outcome.hits] == sorted(got.values(), reverse=True)
+    return len(got)
 
 
 def test_a_mate_in_the_cohort_does_not_inflate_the_statistics(

@@ -21,7 +21,13 @@ from matcher import (
     snorm,
 )
 
-from .test_cohort import CONFIG, EVERYONE, _gallery, population  # noqa: F401 (fixture)
+from .test_cohort import (  # noqa: F401 (population: a fixture)
+    CONFIG,
+    EVERYONE,
+    _gallery,
+    assert_hits_are,
+    population,
+)
 
 T = 2.5
 Population = tuple[list[tuple[int, Templates, EntryMeta]], list[Templates]]
@@ -64,11 +70,7 @@ def test_symmetric_decisions_are_snorm_at_least_the_threshold(
         # Pairs the per-probe z rule decides otherwise: the test tells s-norm from z-norm.
         differ += sum(1 for i, s in scored.items()
                       if (s >= T) != ((every_raw(all_pairs, i) - mean) / sd >= T))
-        got = {h.entry_id: h.score for h in outcome.hits}
-        assert got.keys() == expected.keys()
-        assert all(got[i] == pytest.approx(expected[i], abs=1e-4) for i in got)
-        assert [h.score for h in outcome.hits] == sorted(got.values(), reverse=True)
-        hits += len(got)
+        hits += assert_hits_are(outcome, expected)
     assert hits > 0
     assert differ > 0
 
