@@ -4,20 +4,31 @@ the supervisor, the writer, the API workers)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable, Mapping
 from pathlib import Path
+from typing import TypeVar
+
+Key = TypeVar("Key", bound=Hashable)
 
 
-def _stat(pid: int) -> list[str] | None:
+def _stat(entry: Path) -> list[str] | None:
+    """The fields of ENTRY/stat after the command name (ENTRY: /proc/PID, or a thread's
+    /proc/PID/task/TID)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (entry / "stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
+
+
+def _cpu(fields: list[str]) -> float:
+    """User + system CPU seconds of a /proc stat line's fields."""
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+        if entry.name.isdigit() and (fields := _stat(entry)) is not None:
             children.setdefault(int(fields[1]), []).append(int(entry.name))
     found, pending = [], [pid]
     while pending:
@@ -30,10 +41,8 @@ def descendants(pid: int) -> list[int]:
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system, all threads) of a process so far: a measure of cost per request
     that holds up on a shared machine, where throughput alone depends on the neighbours."""
-    fields = _stat(pid)
-    if fields is None:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    fields = _stat(Path(f"/proc/{pid}"))
+    return 0.0 if fields is None else _cpu(fields)
 
 
 def tree_cpu_seconds(pid: int) -> dict[int, float]:
@@ -42,8 +51,9 @@ def tree_cpu_seconds(pid: int) -> dict[int, float]:
     return {each: cpu_seconds(each) for each in [pid, *descendants(pid)]}
 
 
-def used_between(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+def used_between(before: Mapping[Key, float], after: Mapping[Key, float]) -> float:
+    """CPU used between two readings (per pid, or per (pid, thread id))."""
+    return sum(seconds - before.get(key, 0.0) for key, seconds in after.items())
 
 
 def thread_cpu_seconds(pid: int, name: str) -> dict[tuple[int, int], float]:
@@ -58,16 +68,9 @@ def thread_cpu_seconds(pid: int, name: str) -> dict[tuple[int, int], float]:
             continue
         for task in tasks:
             try:
-                if (task / "comm").read_text().strip() != name:
-                    continue
-                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                named = (task / "comm").read_text().strip() == name
             except OSError:
                 continue
-            found[(each, int(task.name))] = (int(fields[11]) + int(fields[12])) / os.sysconf(
-                "SC_CLK_TCK")
+            if named and (fields := _stat(task)) is not None:
+                found[(each, int(task.name))] = _cpu(fields)
     return found
-
-
-def threads_used_between(before: dict[tuple[int, int], float],
-                         after: dict[tuple[int, int], float]) -> float:
-    return sum(seconds - before.get(key, 0.0) for key, seconds in after.items())

@@ -39,7 +39,6 @@ from loadtests.ceiling import engine_ceiling
 from loadtests.processes import (
     cpu_seconds,
     thread_cpu_seconds,
-    threads_used_between,
     tree_cpu_seconds,
     used_between,
 )
@@ -330,16 +329,16 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
             if runner.poll() is None:
                 _log("locust overran its run time; stopping it")
         cpu = used_between(cpu_before, tree_cpu_seconds(server.pid))
-        writer_cpu = threads_used_between(writer_before,
-                                          thread_cpu_seconds(server.pid, WRITER_THREAD))
+        writer_cpu = used_between(writer_before,
+                                  thread_cpu_seconds(server.pid, WRITER_THREAD))
         wall = time.monotonic() - wall_before
         audited = _audit_head(database_url) - head
     if workers:
         _log(f"server: abis serve --workers {workers}")
     _log(f"locust (the load generator) used {locust_cpu:.1f} s of CPU, "
          f"{locust_cpu / max(wall, 1):.2f} cores")
-    code, figures = _report(out, tally, audited, cpu, wall)
-    served = max(1.0, figures.pop("served"))
+    code, figures, served = _report(out, tally, audited, cpu, wall)
+    served = max(1, served)
     _log(f"the writer's batch thread used {writer_cpu:.1f} s of CPU, "
          f"{writer_cpu / max(wall, 1):.2f} cores, {1000 * writer_cpu / served:.2f} ms per "
          "request or bulk item")
@@ -388,7 +387,8 @@ def _seconds(duration: str) -> float:
 
 
 def _report(out: Path, tally_file: Path, audited: int, cpu: float, wall: float
-            ) -> tuple[int, dict[str, float]]:
+            ) -> tuple[int, dict[str, float], int]:
+    """(exit code, figures, requests and bulk items served)."""
     from loadtests.report import markdown_table, plot, read_stats
 
     rows = read_stats(out / "abis")
@@ -436,7 +436,7 @@ def _report(out: Path, tally_file: Path, audited: int, cpu: float, wall: float
     print(f"report: {out}/summary.md, report.html, throughput_latency.png, abis_*.csv")
     figures = _figures(rows, cpu, wall, requests + bulk_items)
     (out / "figures.json").write_text(json.dumps(figures, indent=1))
-    return (0 if all(checks.values()) else 1), figures | {"served": requests + bulk_items}
+    return (0 if all(checks.values()) else 1), figures, requests + bulk_items
 
 
 def _figures(rows: list[Row], cpu: float, wall: float, served: int) -> dict[str, float]:

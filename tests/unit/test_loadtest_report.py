@@ -42,7 +42,7 @@ def _write(out: Path, failures: int, status: dict[str, dict[str, int]]) -> Path:
 def test_the_verdict(tmp_path: Path, failures: int, status: dict[str, dict[str, int]],
                      audited: int, passes: bool) -> None:
     tally = _write(tmp_path, failures, status)
-    code, figures = _report(tmp_path, tally, audited, cpu=1.0, wall=10.0)
+    code, figures, _ = _report(tmp_path, tally, audited, cpu=1.0, wall=10.0)
     assert (code == 0) is passes
     assert figures["service_cores"] == 0.1
     assert (tmp_path / "throughput_latency.png").stat().st_size > 0

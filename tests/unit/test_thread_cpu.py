@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from loadtests.processes import thread_cpu_seconds, threads_used_between
+from loadtests.processes import thread_cpu_seconds, used_between
 from service.writer.pipeline import BatchPipeline
 
 
@@ -28,5 +28,5 @@ def test_the_pipeline_thread_is_found_by_name_and_its_cpu_counted() -> None:
     pipeline.stop()
     assert before == {}
     assert len(after) == 1 and next(iter(after))[0] == os.getpid()
-    assert threads_used_between(before, after) > 0
+    assert used_between(before, after) > 0
     assert thread_cpu_seconds(os.getpid(), "no-such-thread") == {}
