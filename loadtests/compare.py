@@ -22,17 +22,19 @@ def write_comparison(args: argparse.Namespace, out: Path,
                      ceiling: dict[str, float] | None = None) -> Path:
     base_workers = min(results)
     base = results[base_workers]
-    lines = ["| server | transmissions/s | p50 ms | p95 ms | p99 ms | service cores | "
+    lines = ["| server | offered/s | transmissions/s | p50 ms | p95 ms | p99 ms | service cores | "
              "CPU ms/request | writer thread ms/request | locust cores | load avg | "
              "x transmissions/s | of ceiling |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for workers, figures in results.items():
         name = "abis serve" if workers == 0 else f"abis serve --workers {workers}"
         ratio = figures["transmissions_per_s"] / max(base["transmissions_per_s"], 1e-9)
         of_ceiling = ("-" if ceiling is None else
                       f"{figures['transmissions_per_s'] / ceiling['fast_batched_per_s']:.0%}")
+        offered = figures.get("offered_per_s", 0)
         lines.append(
-            f"| {name} | {figures['transmissions_per_s']:.1f} | "
+            f"| {name} | {f'{offered:g}' if offered else 'closed loop'} | "
+            f"{figures['transmissions_per_s']:.1f} | "
             f"{figures['transmission_p50_ms']:.0f} | {figures['transmission_p95_ms']:.0f} | "
             f"{figures['transmission_p99_ms']:.0f} | {figures['service_cores']:.2f} | "
             f"{figures['cpu_ms_per_request']:.2f} | "
@@ -42,13 +44,15 @@ def write_comparison(args: argparse.Namespace, out: Path,
             f"{figures.get('load_average_after', 0):.1f} | {ratio:.2f} | {of_ceiling} |")
     if ceiling is not None:
         lines.append(f"| engine alone, batched (abis bench, {ceiling['gallery']:,}) | "
-                     f"{ceiling['fast_batched_per_s']:.1f} | | | | | | | | | | 100% |")
+                     f" | {ceiling['fast_batched_per_s']:.1f} | | | | | | | | | | 100% |")
     table = "\n".join(lines)
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": f"python -m loadtests.run --gallery {args.gallery} --users {args.users} "
                    f"--duration {args.duration} --workers {args.workers}"
                    + (f" --mix {args.mix}" if args.mix else "")
+                   + (f" --rate {args.rate:g}" if getattr(args, "rate", 0) else "")
+                   + (f" --wait {args.wait:g}" if getattr(args, "wait", 0) else "")
                    + (" --ceiling" if getattr(args, "ceiling", False) else "")
                    + (" --profile" if getattr(args, "profile", False) else ""),
         "gallery": args.gallery, "load_average_after": _load(), "results": {

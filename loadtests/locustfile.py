@@ -15,6 +15,8 @@ passes its settings in ABIS_LOADTEST_* variables:
   ABIS_LOADTEST_MIX      users of the side roles, e.g. "police=1,supervisor=1,operator=1,bad=1"
                          (these many each; every other user is a border officer)
   ABIS_LOADTEST_WAIT     seconds an officer waits between transmissions (default 0: closed loop)
+  ABIS_LOADTEST_PACING   seconds between the starts of an officer's transmissions (an offered
+                         rate, whatever the answer time; set by `run.py --rate`, beats WAIT)
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from locust import between, constant, events, task
+from locust import between, constant, constant_pacing, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from loadtests.mix import side_roles
 from loadtests.synthetic import (
     LAW_ENFORCEMENT_TRAFFIC,
     MEMBER_STATES,
@@ -54,12 +57,8 @@ _KEYS: dict[str, Any] = (
 )
 _PERSONS = int(os.environ.get("ABIS_LOADTEST_PERSONS", "0"))
 _WAIT = float(os.environ.get("ABIS_LOADTEST_WAIT", "0"))
-_MIX = dict(
-    {"police": 1, "supervisor": 1, "operator": 1, "bad": 1},
-    **{name: int(weight) for name, weight in (
-        part.split("=") for part in os.environ.get("ABIS_LOADTEST_MIX", "").split(",") if part
-    )},
-)
+_PACING = float(os.environ.get("ABIS_LOADTEST_PACING", "0"))
+_MIX = side_roles(os.environ.get("ABIS_LOADTEST_MIX", ""))
 _JSON = {"content-type": "application/json"}
 _PROBLEM_JSON = "application/problem+json"
 
@@ -126,7 +125,7 @@ class BorderOfficer(_Transmitter):
     """A Member State's border or asylum officer transmitting datasets."""
 
     weight = 1  # everyone the fixed counts below leave
-    wait_time = constant(_WAIT)
+    wait_time = constant_pacing(_PACING) if _PACING else constant(_WAIT)
 
     @task
     def send(self) -> None:

@@ -36,6 +36,7 @@ import httpx
 import orjson
 
 from loadtests.ceiling import engine_ceiling
+from loadtests.mix import officer_pacing
 from loadtests.processes import (
     cpu_seconds,
     thread_cpu_seconds,
@@ -220,9 +221,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=32, help="locust users in all")
     parser.add_argument("--spawn-rate", type=float, default=0, help="users/s (default: users/5)")
     parser.add_argument("--duration", default="60s", help="locust --run-time, e.g. 30s, 5m")
-    parser.add_argument("--mix", default="", help="user weights, e.g. officer=40,bad=2")
+    parser.add_argument("--mix", default="",
+                        help="side-role users (default one each), e.g. police=2,bad=0; "
+                             "border officers are the rest of --users")
     parser.add_argument("--wait", type=float, default=0.0,
                         help="seconds an officer waits between transmissions (0: closed loop)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="transmissions/s the officers offer together, paced whatever the "
+                             "answer time (an open loop while answers are faster than "
+                             "officers/rate s): latency at a given throughput, not at "
+                             "saturation (0: closed loop)")
     parser.add_argument("--out", type=Path, default=None, help="report directory")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="default .loadtest/gallery-<N> (kept between runs)")
@@ -247,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="a new gallery in a temporary directory, removed afterwards (CI)")
     args = parser.parse_args(argv)
+    if args.rate and args.wait:
+        parser.error("--rate and --wait both set an officer's pace: give one")
+    try:
+        args.pacing = officer_pacing(args.users, args.mix, args.rate) if args.rate else 0.0
+    except ValueError as error:
+        parser.error(str(error))
     # TERM (CI timeouts, `kill`) unwinds like Ctrl-C, so the `finally` blocks stop the children.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.fresh:
@@ -307,7 +321,8 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
         locust_env = dict(env, ABIS_LOADTEST_KEYS=str(keys_file),
                           ABIS_LOADTEST_PERSONS=str(loaded),
                           ABIS_LOADTEST_TALLY=str(tally), ABIS_LOADTEST_MIX=args.mix,
-                          ABIS_LOADTEST_WAIT=str(args.wait), PYTHONPATH=str(ROOT))
+                          ABIS_LOADTEST_WAIT=str(args.wait),
+                          ABIS_LOADTEST_PACING=str(args.pacing), PYTHONPATH=str(ROOT))
         spawn = args.spawn_rate or max(1.0, args.users / 5)
         locust = [str(Path(PYTHON).parent / "locust"),
                   "-f", str(ROOT / "loadtests" / "locustfile.py"),
@@ -316,7 +331,9 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
                   "--csv", str(out / "abis"), "--csv-full-history",
                   "--html", str(out / "report.html"), "--only-summary",
                   "--loglevel", "WARNING"]
-        _log(f"locust: {args.users} users for {args.duration} over a {loaded:,}-person gallery")
+        offered = f", officers offering {args.rate:g} transmissions/s" if args.rate else ""
+        _log(f"locust: {args.users} users for {args.duration} over a {loaded:,}-person "
+             f"gallery{offered}")
         load_before = os.getloadavg()[0]
         with process_group(locust, locust_env, out / "locust.log") as runner, \
                 _profiled(args.profile, server.pid, _seconds(args.duration),
@@ -346,6 +363,7 @@ def run_phase(args: argparse.Namespace, out: Path, workers: int
                 "writer_thread_ms_per_request": 1000 * writer_cpu / served,
                 "locust_ms_per_request": 1000 * locust_cpu / served,
                 "gallery": loaded, "locust_cores": locust_cpu / max(wall, 1),
+                "offered_per_s": args.rate,
                 "load_average_before": load_before, "load_average_after": os.getloadavg()[0]}
     (out / "figures.json").write_text(json.dumps(figures, indent=1))
     return code, figures
