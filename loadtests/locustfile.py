@@ -60,6 +60,14 @@ _WAIT = float(os.environ.get("ABIS_LOADTEST_WAIT", "0"))
 _PACING = float(os.environ.get("ABIS_LOADTEST_PACING", "0"))
 _MIX = side_roles(os.environ.get("ABIS_LOADTEST_MIX", ""))
 _JSON = {"content-type": "application/json"}
+
+
+def _left_out(role: str) -> bool:
+    """A side role given no users is made abstract: locust reads a fixed_count of 0 as "not
+    fixed" and spreads the class by weight beside the officers (`--mix operator=0` once made
+    half the users operators and halved the offered rate)."""
+    return _MIX[role] == 0
+
 _PROBLEM_JSON = "application/problem+json"
 
 # Tallies written at the end: status codes per request name, and hits per category/mated.
@@ -136,6 +144,7 @@ class LawEnforcement(_Transmitter):
     """A designated authority's search (category 4): purpose and case number, never stored."""
 
     fixed_count = _MIX["police"]
+    abstract = _left_out("police")
     wait_time = between(0.5, 1.5)
     traffic = LAW_ENFORCEMENT_TRAFFIC
     role = "law_enforcement"
@@ -149,6 +158,7 @@ class Supervisor(FastHttpUser):
     """A data-protection supervisor reading the audit log and the monthly statistics."""
 
     fixed_count = _MIX["supervisor"]
+    abstract = _left_out("supervisor")
     wait_time = between(0.5, 2.0)
 
     def on_start(self) -> None:
@@ -187,6 +197,7 @@ class Operator(FastHttpUser):
     """An operator loading a small batch of new datasets through the bulk endpoint."""
 
     fixed_count = _MIX["operator"]
+    abstract = _left_out("operator")
     wait_time = between(5, 10)
     chunk = 50
 
@@ -273,6 +284,7 @@ class Misbehaver(FastHttpUser):
     """A client that gets everything wrong: it must get 4xx problems, never a 5xx."""
 
     fixed_count = _MIX["bad"]
+    abstract = _left_out("bad")
     wait_time = between(0.2, 0.8)
 
     def on_start(self) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from loadtests.mix import DEFAULT_SIDE_ROLES, officer_pacing, side_roles
@@ -29,3 +34,26 @@ def test_pacing_spreads_the_rate_over_the_officers() -> None:
 def test_pacing_needs_officers_and_a_positive_rate(users: int, rate: float) -> None:
     with pytest.raises(ValueError, match="--rate"):
         officer_pacing(users, "", rate)
+
+
+_USER_CLASSES = """
+from locust.util.load_locustfile import load_locustfile
+classes = load_locustfile("loadtests/locustfile.py")[0]  # (user classes, shapes)
+print(",".join(sorted(classes)))
+"""
+
+
+@pytest.mark.parametrize(("mix", "expected"), [
+    ("", "BorderOfficer,LawEnforcement,Misbehaver,Operator,Supervisor"),
+    ("operator=0,bad=0", "BorderOfficer,LawEnforcement,Supervisor"),
+])
+def test_a_side_role_with_no_users_is_left_out_of_the_locustfile(mix: str,
+                                                                 expected: str) -> None:
+    # Locust spreads a class whose fixed_count is 0 by weight, like the officers: left in, it
+    # would take officers' places. Loaded in a subprocess, as locust does (gevent patching).
+    root = Path(__file__).resolve().parents[2]
+    found = subprocess.run(
+        [sys.executable, "-c", _USER_CLASSES], cwd=root, capture_output=True, text=True,
+        check=True, env={**os.environ, "ABIS_LOADTEST_MIX": mix, "PYTHONPATH": str(root)},
+    ).stdout.strip().splitlines()[-1]
+    assert found == expected
