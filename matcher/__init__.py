@@ -15,6 +15,7 @@ from ._exceptions import (
     UnknownEntryError,
 )
 from ._gallery import Gallery
+from ._prepared import PreparedBatch, prepare_batch
 from ._scoring import Comparison, Hit, Modality, SearchOutcome, compare
 from ._snorm import EntryNorms, search_symmetric, snorm
 from ._templates import QualityReport, Templates, TemplateSource, assess, validate
@@ -34,6 +35,7 @@ __all__ = [
     "MatcherConfig",
     "MatcherError",
     "Modality",
+    "PreparedBatch",
     "QualityReport",
     "SearchOutcome",
     "TemplateError",
@@ -43,6 +45,7 @@ __all__ = [
     "UnknownEntryError",
     "assess",
     "compare",
+    "prepare_batch",
     "search_normalised",
     "search_symmetric",
     "snorm",

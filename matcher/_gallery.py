@@ -151,6 +151,22 @@ class Gallery:
                 raise error
         return added
 
+    def add_prepared(self, entry_ids: Sequence[int], prepared: PreparedBatch,
+                     metas: Sequence[EntryMeta]) -> None:
+        """Add entries whose templates were prepared already (`prepare_batch` with this
+        gallery's config), all or none. Raises DuplicateEntryError."""
+        ids = [_check_entry_id(entry_id) for entry_id in entry_ids]
+        if not len(ids) == len(prepared) == len(metas):
+            raise ValueError("entry_ids, prepared and metas must have the same length")
+        with self._lock.writing():
+            seen: set[int] = set()
+            for entry_id in ids:
+                if entry_id in self._row_of or entry_id in seen:
+                    raise DuplicateEntryError(entry_id)
+                seen.add(entry_id)
+            if ids:
+                self._append(ids, prepared, list(metas))
+
     def remove(self, entry_id: int) -> None:
         """Drop an entry; later searches never return it. Raises UnknownEntryError."""
         with self._lock.writing():
@@ -209,16 +225,25 @@ class Gallery:
         finger_threshold: float | None = None,
         face_threshold: float | None = None,
         limit: int | None = None,
+        prepared: PreparedBatch | None = None,
     ) -> list[SearchOutcome]:
         """The same as search for each (probe, eligibility) pair, searched together: one pass
-        over the gallery serves the whole batch (BLAS or FAISS spread it over the cores)."""
+        over the gallery serves the whole batch (BLAS or FAISS spread it over the cores).
+
+        `prepared`: the probes as `prepare_batch` made them with this gallery's config, where
+        the caller prepared them once for several uses (they are not prepared again)."""
         if len(probes) != len(eligibles):
             raise ValueError("probes and eligibles must have the same length")
         if limit is not None and limit < 1:
             raise ValueError("limit must be at least 1")
-        batch, error = prepare_prefix(probes, self.config)
-        if error is not None:
-            raise error
+        if prepared is None:
+            batch, error = prepare_prefix(probes, self.config)
+            if error is not None:
+                raise error
+        elif len(prepared) != len(probes):
+            raise ValueError("prepared must hold one item per probe")
+        else:
+            batch = prepared
         query = Query(
             finger_threshold=_resolve(finger_threshold, self.config.finger_threshold),
             face_threshold=_resolve(face_threshold, self.config.face_threshold),

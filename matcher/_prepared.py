@@ -54,6 +54,18 @@ class PreparedBatch:
             self.fingers[:n], self.finger_masks[:n], self.faces[kept], self.face_owners[kept]
         )
 
+    def take(self, rows: Sequence[int]) -> PreparedBatch:
+        """The items at `rows` (ascending), in that order: the part of a batch prepared once
+        that one search or one add needs."""
+        picked = np.asarray(rows, dtype=np.intp)
+        if picked.size > 1 and not (np.diff(picked) > 0).all():
+            raise ValueError("rows must be ascending and distinct")
+        new_index = np.full(len(self), -1, dtype=np.intp)
+        new_index[picked] = np.arange(picked.size)
+        kept = new_index[self.face_owners] >= 0
+        return PreparedBatch(self.fingers[picked], self.finger_masks[picked], self.faces[kept],
+                             new_index[self.face_owners[kept]])
+
     def items(self) -> list[Prepared]:
         faces: list[npt.NDArray[np.float32] | None] = [None] * len(self)
         for owner, face in zip(self.face_owners.tolist(), self.faces, strict=True):
@@ -121,6 +133,15 @@ def prepare_prefix(
 
 def _stack(arrays: list[npt.NDArray[np.generic]], dim: int) -> npt.NDArray[np.generic]:
     return np.stack(arrays) if arrays else np.zeros((0, dim), dtype=np.float32)
+
+
+def prepare_batch(batch: Sequence[Templates], config: MatcherConfig) -> PreparedBatch:
+    """Validate, drop unusable templates and normalise a whole batch (raises the first item's
+    TemplateError): done once, it serves several searches and adds of the same templates."""
+    prepared, error = prepare_prefix(batch, config)
+    if error is not None:
+        raise error
+    return prepared
 
 
 def prepare(templates: Templates, config: MatcherConfig) -> Prepared:

@@ -157,7 +157,9 @@ class RemoteGallery:
     def search(self, probes: Sequence[matcher.Templates],
                eligibles: Sequence[matcher.Eligibility], *,
                finger_threshold: float | None = None, face_threshold: float | None = None,
-               limit: int | None = None, min_seq: int = 0) -> Searched:
+               limit: int | None = None, min_seq: int = 0,
+               prepared: matcher.PreparedBatch | None = None) -> Searched:
+        del prepared  # the replicas prepare what they receive
         if len(probes) != len(eligibles):
             raise ValueError("probes and eligibles must have the same length")
         config = self._config  # one set of thresholds for the whole search

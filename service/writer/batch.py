@@ -198,13 +198,17 @@ class BatchProcessor:
         self, items: Sequence[Transmit | RecordOnly]
     ) -> list[WorkResult | BaseException]:
         jobs = [item.job for item in items if isinstance(item, Transmit)]
-        searching = [job for job in jobs if job.eligibility is not None]
+        # The batch's templates are prepared (checked, normalised) once, for the search, the
+        # batch's own search and the index, instead of once by each.
+        prepared = matcher.prepare_batch([job.templates for job in jobs], self._gallery.config)
+        rows = [row for row, job in enumerate(jobs) if job.eligibility is not None]
+        searching = [jobs[row] for row in rows]
         IDENTIFICATIONS.inc(len(searching))
         before = self.committed_seq
         searched = self._gallery.search(
             [job.templates for job in searching],
             [job.eligibility for job in searching if job.eligibility is not None],
-            min_seq=before,
+            min_seq=before, prepared=prepared.take(rows),
         ) if searching else Searched([])
         hits_of = {id(job): outcome.hits
                    for job, outcome in zip(searching, searched.outcomes, strict=True)}
@@ -214,7 +218,7 @@ class BatchProcessor:
         with self._sessions.begin() as session:
             batch = _Batch(
                 hits_of=hits_of,
-                within=self._within_batch(jobs),
+                within=self._within_batch(jobs, prepared),
                 rows=_rows_by_id(
                     session, {hit.entry_id for hits in hits_of.values() for hit in hits}
                 ),
@@ -290,28 +294,30 @@ class BatchProcessor:
         return plan
 
     def _within_batch(
-        self, jobs: Sequence[PreparedTransmission]
+        self, jobs: Sequence[PreparedTransmission], prepared: matcher.PreparedBatch
     ) -> dict[int, tuple[matcher.Hit, ...]]:
         """Each searching job's hits among the stored-category jobs *before* it in the batch.
 
         One search over a small gallery of the batch's own datasets instead of comparing every
         pair; whether an earlier job was really stored (not a duplicate) is checked later.
+        `prepared`: the jobs' templates, prepared once for the batch.
         """
-        stored = [job for job in jobs if job.rule.stored]
-        searching = [job for job in jobs if job.eligibility is not None]
-        if not stored or not searching:
+        stored = [row for row, job in enumerate(jobs) if job.rule.stored]
+        rows = [row for row, job in enumerate(jobs) if job.eligibility is not None]
+        if not stored or not rows:
             return {}
+        searching = [jobs[row] for row in rows]
         order = {id(job): index for index, job in enumerate(jobs)}
         batch = matcher.Gallery(self._gallery.config)
-        batch.add_many(
-            (id(job), job.templates, _meta_of(job)) for job in stored
-        )
+        batch.add_prepared([id(jobs[row]) for row in stored], prepared.take(stored),
+                           [_meta_of(jobs[row]) for row in stored])
         # The same decision rule as the gallery's: with ABIS_SCORE_NORMALISATION=cohort the
         # thresholds are z, so the batch's own datasets are judged by the same cohort.
         cohort = getattr(self._gallery, "cohort", None)
         found = LocalGallery(batch, cohort if isinstance(cohort, CohortKeeper) else None).search(
             [job.templates for job in searching],
             [job.eligibility for job in searching if job.eligibility is not None],
+            prepared=prepared.take(rows),
         ).outcomes
         return {
             id(job): tuple(hit for hit in outcome.hits

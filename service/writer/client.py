@@ -230,7 +230,9 @@ class RemoteWriter:
     def search(self, probes: Sequence[matcher.Templates],
                eligibles: Sequence[matcher.Eligibility], *,
                finger_threshold: float | None = None, face_threshold: float | None = None,
-               limit: int | None = None, min_seq: int = 0) -> Searched:
+               limit: int | None = None, min_seq: int = 0,
+               prepared: matcher.PreparedBatch | None = None) -> Searched:
+        del prepared  # the writer prepares what it receives
         config = self._config
         reply = self._call_search(shard_pb2.SearchRequest(
             probes=[codec.templates_to_pb(probe) for probe in probes],

@@ -9,6 +9,7 @@ and epoch answered each partition, for the audit.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -46,9 +47,13 @@ class WriterGallery(Protocol):
     def search(self, probes: Sequence[matcher.Templates],
                eligibles: Sequence[matcher.Eligibility], *,
                finger_threshold: float | None = None, face_threshold: float | None = None,
-               limit: int | None = None, min_seq: int = 0) -> Searched:
+               limit: int | None = None, min_seq: int = 0,
+               prepared: matcher.PreparedBatch | None = None) -> Searched:
         """Hits of every probe over the whole gallery as of `min_seq`; GalleryUnavailable
-        rather than an answer from part of it."""
+        rather than an answer from part of it. `prepared`: the probes as the writer prepared
+        them once for the batch (`matcher.prepare_batch`, this gallery's config), which a
+        gallery in this process uses instead of preparing them again; a remote one ignores
+        it (its replicas prepare what they receive)."""
         ...
 
     def apply(self, changes: Sequence[IndexChange], after: int, upto: int | None) -> None:
@@ -131,22 +136,25 @@ class LocalGallery:
     def search(self, probes: Sequence[matcher.Templates],
                eligibles: Sequence[matcher.Eligibility], *,
                finger_threshold: float | None = None, face_threshold: float | None = None,
-               limit: int | None = None, min_seq: int = 0) -> Searched:
+               limit: int | None = None, min_seq: int = 0,
+               prepared: matcher.PreparedBatch | None = None) -> Searched:
+        raw = self._raw if prepared is None else functools.partial(self._raw, prepared=prepared)
         if self.cohort is not None:
             return normalised_search(
-                self.cohort, self._raw, probes, eligibles,
+                self.cohort, raw, probes, eligibles,
                 finger_z=(self.config.finger_threshold if finger_threshold is None
                           else finger_threshold),
                 face_threshold=face_threshold, limit=limit, min_seq=min_seq)
-        return self._raw(probes, eligibles, finger_threshold=finger_threshold,
-                         face_threshold=face_threshold, limit=limit, min_seq=min_seq)
+        return raw(probes, eligibles, finger_threshold=finger_threshold,
+                   face_threshold=face_threshold, limit=limit, min_seq=min_seq)
 
     def _raw(self, probes: Sequence[matcher.Templates],
              eligibles: Sequence[matcher.Eligibility], *, finger_threshold: float | None,
-             face_threshold: float | None, limit: int | None, min_seq: int) -> Searched:
+             face_threshold: float | None, limit: int | None, min_seq: int,
+             prepared: matcher.PreparedBatch | None = None) -> Searched:
         return Searched(self.inner.search_many(
             probes, eligibles, finger_threshold=finger_threshold,
-            face_threshold=face_threshold, limit=limit))
+            face_threshold=face_threshold, limit=limit, prepared=prepared))
 
     def apply(self, changes: Sequence[IndexChange], after: int, upto: int | None) -> None:
         apply_to(self.inner, changes)

@@ -20,6 +20,7 @@ from matcher import (
     Templates,
     UnknownEntryError,
     compare,
+    prepare_batch,
 )
 from tests.unit.matcher.matcher_factories import (
     ALL_GROUPS,
@@ -233,6 +234,40 @@ def test_search_many_equals_search() -> None:
     assert any(outcome.hits for outcome in batch)
     with pytest.raises(ValueError):
         gallery.search_many(probes, eligibles[:-1])
+
+
+def test_a_batch_prepared_once_searches_and_adds_as_its_templates_do() -> None:
+    # The writer prepares a batch's templates once and takes parts of it for the search, the
+    # batch's own search and the add: each part must act exactly as its templates would.
+    rng = np.random.default_rng(4)
+    batch = [random_templates(rng, (1, 2, 3) if i % 3 else (), face=i % 2 == 0)
+             for i in range(12)]
+    batch[5] = templates({4: unit(0, norm=0.1)}, face=unit(1))  # finger below min_quality
+    prepared = prepare_batch(batch, CONFIG)
+    stored, searching = [0, 2, 3, 5, 8, 11], [1, 2, 5, 6, 9, 10, 11]
+    metas = [EntryMeta(group=i % 2, member_state=i % 3) for i in stored]
+    by_templates, by_prepared = Gallery(CONFIG), Gallery(CONFIG)
+    by_templates.add_many((i, batch[i], meta) for i, meta in zip(stored, metas, strict=True))
+    by_prepared.add_prepared(stored, prepared.take(stored), metas)
+    probes = [batch[i] for i in searching] + batch[:4]
+    eligibles = [Eligibility(groups=frozenset({0, 1}), exclude_member_state=i % 3)
+                 for i in range(len(probes))]
+    expected = by_templates.search_many(probes, eligibles, finger_threshold=-1.0,
+                                        face_threshold=-1.0)
+    part = prepare_batch(probes, CONFIG)
+    assert by_prepared.search_many(probes, eligibles, finger_threshold=-1.0,
+                                   face_threshold=-1.0, prepared=part) == expected
+    assert sum(len(outcome.hits) for outcome in expected) > len(probes)
+    taken = prepared.take(searching)
+    assert np.array_equal(taken.fingers, part.fingers[:len(searching)])
+    assert np.array_equal(taken.faces, part.faces[part.face_owners < len(searching)])
+    with pytest.raises(ValueError, match="one item per probe"):
+        by_prepared.search_many(probes[:2], eligibles[:2], prepared=part)
+    with pytest.raises(ValueError, match="ascending"):
+        prepared.take([3, 1])
+    with pytest.raises(DuplicateEntryError):  # all or none
+        by_prepared.add_prepared([20, 0], prepared.take([1, 4]), metas[:2])
+    assert 20 not in by_prepared and len(by_prepared) == len(stored)
 
 
 def test_top_k_with_negative_threshold(gallery: Gallery) -> None:
