@@ -60,6 +60,7 @@ loadtest: $(LOAD_STAMP) ## load test over a preloaded gallery: GALLERY=persons U
 	$(BIN)/python -m loadtests.run --gallery $(GALLERY) --users $(USERS) --duration $(DURATION) $(LOADTEST_ARGS)
 
 loadtest-smoke: $(LOAD_STAMP) ## CI: 30 s over a fresh 1,000-person gallery; fails on any failed request or 5xx
+	ABIS_REQUIRE_LOCUST=1 $(BIN)/pytest -q -p no:cacheprovider tests/unit/test_loadtest_mix.py
 	$(BIN)/python -m loadtests.run --fresh --gallery 1000 --users 12 --duration 30s --out reports/loadtest-smoke
 
 audit-deps: $(STAMP) ## known vulnerabilities of the installed dependencies (pip-audit, PyPI advisories)

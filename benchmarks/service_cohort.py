@@ -7,6 +7,9 @@ Three fingerprint decision rules on one exact gallery and the same probes:
   service - `LocalGallery.search` with the service's `CohortKeeper` (ABIS_SCORE_NORMALISATION=
             cohort: ranked draw of ABIS_COHORT_SIZE, ABIS_COHORT_SEED), the code `abis serve`
             runs, at the same z threshold.
+With --fast, a fourth: the service's rule on the fast index (ABIS_INDEX=fast, the default; the
+exact gallery is its template source, as the store is the service's), and how many decisions
+it shares with the service's rule on exact search, mated and non-mated apart.
 As in the study's fingerprint view: FNIR over mated searches whose mate shares a usable finger
 (a miss: no fingerprint hit on the mate), FPIR over non-mated searches (any fingerprint hit);
 faces are left out (face threshold above any cosine). Wilson 95 % intervals; and how many
@@ -57,6 +60,8 @@ def main() -> None:
     parser.add_argument("--non-mated", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=7)  # `abis accuracy`'s default
     parser.add_argument("--cohort-seed", type=int, default=0)  # ABIS_COHORT_SEED's default
+    parser.add_argument("--fast", action="store_true",
+                        help="also the service's rule on the fast index, against exact")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     started = time.perf_counter()
@@ -66,6 +71,8 @@ def main() -> None:
     mated_rows = np.sort(rng.choice(args.gallery, size=min(args.mated, args.gallery),
                                     replace=False)).astype(np.int64)
     gallery = matcher.Gallery(config, index=matcher.IndexKind.EXACT)
+    fast = (matcher.Gallery(config, index=matcher.IndexKind.FAST, source=gallery.templates_of)
+            if args.fast else None)
     masks: dict[int, int] = {}
     mated_probes: list[matcher.Templates] = []
     for chunk, probes in population_gallery(args.seed, args.gallery, model, mated_rows):
@@ -73,6 +80,8 @@ def main() -> None:
                                             strict=True) if usable(t, config)]
         masks.update((i, _mask(t, config)) for i, t, _ in keep)
         gallery.add_many(keep)
+        if fast is not None:
+            fast.add_many(keep)
         mated_probes += probes
     searched: list[matcher.Templates] = []
     mates: list[int] = []
@@ -100,6 +109,13 @@ def main() -> None:
             face_threshold=NO_FACE),
         "service": lambda batch: service.search(batch, [EVERYONE] * len(batch)).outcomes,
     }
+    if fast is not None:
+        fast_keeper = CohortKeeper(config, COHORT_SIZE, args.cohort_seed,
+                                   lambda: fast.entries()[0], gallery.templates_of)
+        fast_keeper.draw()
+        on_fast = LocalGallery(fast, fast_keeper)
+        rules["service-fast"] = lambda batch: on_fast.search(
+            batch, [EVERYONE] * len(batch)).outcomes
     decisions: dict[str, list[bool]] = {}
     figures: dict[str, object] = {}
     for name, search in rules.items():
@@ -137,6 +153,16 @@ def main() -> None:
         "enrol_s": round(enrolled_s, 1), "elapsed_s": round(time.perf_counter() - started, 1),
         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
     }
+    if fast is not None:
+        pairs = list(zip(decisions["service-fast"], decisions["service"], strict=True))
+        agree = {"mated": sum(a == b for a, b in pairs[:n_mated]), "of_mated": n_mated,
+                 "non_mated": sum(a == b for a, b in pairs[n_mated:]),
+                 "of_non_mated": len(pairs) - n_mated,
+                 "same_cohort": sorted(fast_keeper.members) == sorted(keeper.members)}
+        result["service_fast_vs_exact_same_decisions"] = agree
+        print(f"service rule, fast index against exact: same decision on {agree['mated']}/"
+              f"{n_mated} mated and {agree['non_mated']}/{agree['of_non_mated']} non-mated "
+              f"searches (same cohort: {agree['same_cohort']})")
     print(f"service and study rules: same decision on {same}/{len(searched)} searches")
     print(json.dumps(result, indent=2))
     if args.json:
