@@ -158,7 +158,7 @@ def main() -> None:
         agree = {"mated": sum(a == b for a, b in pairs[:n_mated]), "of_mated": n_mated,
                  "non_mated": sum(a == b for a, b in pairs[n_mated:]),
                  "of_non_mated": len(pairs) - n_mated,
-                 "same_cohort": sorted(fast_keeper.members) == sorted(keeper.members)}
+                 "same_cohort": fast_keeper.members == keeper.members}
         result["service_fast_vs_exact_same_decisions"] = agree
         print(f"service rule, fast index against exact: same decision on {agree['mated']}/"
               f"{n_mated} mated and {agree['non_mated']}/{agree['of_non_mated']} non-mated "

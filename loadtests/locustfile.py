@@ -60,14 +60,6 @@ _WAIT = float(os.environ.get("ABIS_LOADTEST_WAIT", "0"))
 _PACING = float(os.environ.get("ABIS_LOADTEST_PACING", "0"))
 _MIX = side_roles(os.environ.get("ABIS_LOADTEST_MIX", ""))
 _JSON = {"content-type": "application/json"}
-
-
-def _left_out(role: str) -> bool:
-    """A side role given no users is made abstract: locust reads a fixed_count of 0 as "not
-    fixed" and spreads the class by weight beside the officers (`--mix operator=0` once made
-    half the users operators and halved the offered rate)."""
-    return _MIX[role] == 0
-
 _PROBLEM_JSON = "application/problem+json"
 
 # Tallies written at the end: status codes per request name, and hits per category/mated.
@@ -96,6 +88,13 @@ def _write_tally(**_: Any) -> None:
              "failures": dict(_failures)},
             option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS,
         ))
+
+
+def _left_out(role: str) -> bool:
+    """A side role given no users is made abstract: locust reads a fixed_count of 0 as "not
+    fixed" and spreads the class by weight beside the officers (`--mix operator=0` once made
+    half the users operators and halved the offered rate)."""
+    return _MIX[role] == 0
 
 
 def _auth(key: str) -> dict[str, str]:

@@ -45,7 +45,7 @@ from ._columns import Column
 from ._config import FINGER_POSITIONS, FastIndexParams, MatcherConfig
 from ._eligibility import Eligibility, eligible_mask
 from ._nibbles import Nibbles
-from ._prepared import FINGER_COUNT, Prepared, PreparedBatch, prepare_prefix
+from ._prepared import FINGER_COUNT, Prepared, PreparedBatch, prepare_batch
 from ._scoring import SearchOutcome, fused_scores
 from ._search import Bucket, MetaView, Query, outcome
 from ._templates import TemplateSource
@@ -363,9 +363,7 @@ class FastEngine:
             return
         found = self._source(ids)
         held = [entry_id for entry_id in ids if entry_id in found]
-        prepared, error = prepare_prefix([found[entry_id] for entry_id in held], self._config)
-        if error is not None:
-            raise error
+        prepared = prepare_batch([found[entry_id] for entry_id in held], self._config)
         exact = dict(zip(held, prepared.items(), strict=True))
         self.rechecked += len(ids)
         for i, (bucket, flags) in enumerate(zip(buckets, chosen, strict=True)):

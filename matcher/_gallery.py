@@ -27,7 +27,7 @@ from ._eligibility import Eligibility, EntryMeta
 from ._exact import ExactEngine
 from ._exceptions import DuplicateEntryError, UnknownEntryError
 from ._fast import FastEngine
-from ._prepared import PreparedBatch, prepare_prefix
+from ._prepared import PreparedBatch, prepare_batch, prepare_prefix
 from ._rwlock import ReadWriteLock
 from ._scoring import SearchOutcome
 from ._search import MetaView, Query
@@ -102,9 +102,7 @@ class Gallery:
         Raises TemplateError (nothing added) or DuplicateEntryError.
         """
         entry_id = _check_entry_id(entry_id)
-        prepared, error = prepare_prefix([templates], self.config)
-        if error is not None:
-            raise error
+        prepared = prepare_batch([templates], self.config)
         with self._lock.writing():
             if entry_id in self._row_of:
                 raise DuplicateEntryError(entry_id)
@@ -138,12 +136,9 @@ class Gallery:
             error = template_error or error
             valid = len(prepared)
             with self._lock.writing():
-                seen: set[int] = set()
-                for i, entry_id in enumerate(ids[:valid]):
-                    if entry_id in self._row_of or entry_id in seen:
-                        valid, error = i, DuplicateEntryError(entry_id)
-                        break
-                    seen.add(entry_id)
+                duplicate = self._first_duplicate(ids[:valid])
+                if duplicate is not None:
+                    valid, error = duplicate, DuplicateEntryError(ids[duplicate])
                 if valid:
                     self._append(ids[:valid], prepared.head(valid), metas[:valid])
             added += valid
@@ -159,13 +154,21 @@ class Gallery:
         if not len(ids) == len(prepared) == len(metas):
             raise ValueError("entry_ids, prepared and metas must have the same length")
         with self._lock.writing():
-            seen: set[int] = set()
-            for entry_id in ids:
-                if entry_id in self._row_of or entry_id in seen:
-                    raise DuplicateEntryError(entry_id)
-                seen.add(entry_id)
+            duplicate = self._first_duplicate(ids)
+            if duplicate is not None:
+                raise DuplicateEntryError(ids[duplicate])
             if ids:
                 self._append(ids, prepared, list(metas))
+
+    def _first_duplicate(self, ids: Sequence[int]) -> int | None:
+        """Where the first id already held, or repeated earlier in `ids`, is (None: nowhere).
+        Under the write lock."""
+        seen: set[int] = set()
+        for i, entry_id in enumerate(ids):
+            if entry_id in self._row_of or entry_id in seen:
+                return i
+            seen.add(entry_id)
+        return None
 
     def remove(self, entry_id: int) -> None:
         """Drop an entry; later searches never return it. Raises UnknownEntryError."""
@@ -236,14 +239,9 @@ class Gallery:
             raise ValueError("probes and eligibles must have the same length")
         if limit is not None and limit < 1:
             raise ValueError("limit must be at least 1")
-        if prepared is None:
-            batch, error = prepare_prefix(probes, self.config)
-            if error is not None:
-                raise error
-        elif len(prepared) != len(probes):
+        if prepared is not None and len(prepared) != len(probes):
             raise ValueError("prepared must hold one item per probe")
-        else:
-            batch = prepared
+        batch = prepare_batch(probes, self.config) if prepared is None else prepared
         query = Query(
             finger_threshold=_resolve(finger_threshold, self.config.finger_threshold),
             face_threshold=_resolve(face_threshold, self.config.face_threshold),

@@ -146,7 +146,4 @@ def prepare_batch(batch: Sequence[Templates], config: MatcherConfig) -> Prepared
 
 def prepare(templates: Templates, config: MatcherConfig) -> Prepared:
     """Validate, drop unusable templates and normalise the rest (raises TemplateError)."""
-    batch, error = prepare_prefix([templates], config)
-    if error is not None:
-        raise error
-    return batch.items()[0]
+    return prepare_batch([templates], config).items()[0]
